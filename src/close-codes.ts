@@ -1,0 +1,66 @@
+/**
+ * WebSocket close codes (RFC 6455 §7.4) the service sends or answers, and the
+ * pure rules for choosing them, kept apart from runtime glue so they are unit-tested.
+ */
+
+export const CLOSE_NORMAL = 1000;
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_PROTOCOL_ERROR = 1002;
+/** Reserved: "no status code was present". Never sent; `close()` throws on it. */
+export const CLOSE_NO_STATUS = 1005;
+/** Reserved: "abnormal closure" (no close frame). Never sent; `close()` throws on it. */
+export const CLOSE_ABNORMAL = 1006;
+export const CLOSE_INVALID_PAYLOAD = 1007;
+export const CLOSE_POLICY_VIOLATION = 1008;
+export const CLOSE_MESSAGE_TOO_BIG = 1009;
+export const CLOSE_INTERNAL_ERROR = 1011;
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+/** Reserved: "TLS handshake failure". Never sent; `close()` throws on it. */
+export const CLOSE_TLS_FAILURE = 1015;
+
+/** A close reason is at most 123 bytes of UTF-8: 125 bytes of control-frame payload less the 2-byte code. */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+/**
+ * True for a code a peer may put in a close frame: 1000-1003, 1007-1014, 3000-4999.
+ * 1004, 1005, 1006, 1015 and the unassigned 1016-2999 are invalid on the wire.
+ */
+export function isValidCloseCode(code: number): boolean {
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== CLOSE_NO_STATUS && code !== CLOSE_ABNORMAL) ||
+    (code >= 3000 && code <= 4999)
+  );
+}
+
+/** What to send back to a peer that closed: `null` when nothing can be sent. */
+export type CloseReply = { code: number; reason: string } | null;
+
+/**
+ * The answer to a peer's close: the same code and reason when the code is valid,
+ * 1000 when the peer sent no code (1005), 1002 for a code that may not appear on
+ * the wire, 1007 for a reason that was not UTF-8, and nothing after an abnormal closure (1006, 1015): the transport is gone.
+ */
+export function closeReplyFor(code: number, reason: string): CloseReply {
+  if (code === CLOSE_ABNORMAL || code === CLOSE_TLS_FAILURE) return null;
+  if (code === CLOSE_NO_STATUS) return { code: CLOSE_NORMAL, reason: "" };
+  if (!isValidCloseCode(code)) return { code: CLOSE_PROTOCOL_ERROR, reason: `invalid close code ${code}` };
+  // The runtime decodes the reason before we see it, turning invalid UTF-8 into U+FFFD;
+  // a well-behaved peer has no reason to send U+FFFD itself, so take it as the mark.
+  if (reason.includes(REPLACEMENT_CHARACTER))
+    return { code: CLOSE_INVALID_PAYLOAD, reason: "close reason is not valid UTF-8" };
+  return { code, reason: truncateReason(reason) };
+}
+
+const REPLACEMENT_CHARACTER = "\uFFFD";
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Cuts a reason to 123 UTF-8 bytes on a character boundary, so `close()` never throws on length. */
+export function truncateReason(reason: string): string {
+  const bytes = encoder.encode(reason);
+  if (bytes.byteLength <= MAX_CLOSE_REASON_BYTES) return reason;
+  let end = MAX_CLOSE_REASON_BYTES;
+  // Step back over UTF-8 continuation bytes (10xxxxxx) to a character start.
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return decoder.decode(bytes.subarray(0, end));
+}

@@ -1,0 +1,104 @@
+/**
+ * Service configuration: the `[vars]` in wrangler.toml, parsed once per `env`
+ * into a typed, validated `Config`. A bad value throws `ConfigError` naming the
+ * variable, so a misconfigured deploy fails loudly on its first request.
+ */
+
+/** The platform's cap on one WebSocket message: 32 MiB. */
+export const PLATFORM_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+/** The platform's cap on WebSockets attached to one Durable Object. */
+export const PLATFORM_MAX_ROOM_CONNECTIONS = 32_768;
+/** Default room size: well below the platform cap, so one room cannot exhaust an object. */
+export const DEFAULT_ROOM_MAX_CONNECTIONS = 5_000;
+
+export interface Config {
+  /** Prepended to every echo (text: as text; binary: as UTF-8 bytes). Empty: pure echo. */
+  readonly echoPrefix: string;
+  /** Largest message accepted; larger ones close the socket with 1009. */
+  readonly maxMessageBytes: number;
+  /** Most sockets in one room; the next one is closed with 1013. */
+  readonly roomMaxConnections: number;
+  /** Browser origins allowed to upgrade; `"*"` allows all. Requests without `Origin` are always allowed. */
+  readonly allowedOrigins: "*" | ReadonlySet<string>;
+  /** Subprotocols the server speaks, in no particular order; the client's first listed match wins. */
+  readonly subprotocols: ReadonlySet<string>;
+  /** Messages per second one connection may send (token bucket, burst of one second); 0 = unlimited. */
+  readonly maxMessagesPerSecond: number;
+}
+
+/** The `[vars]` as they reach the Worker: wrangler.toml strings, or numbers where written bare. */
+export type ConfigVars = Partial<Record<ConfigVarName, string | number>>;
+export type ConfigVarName =
+  | "ECHO_PREFIX"
+  | "MAX_MESSAGE_BYTES"
+  | "ROOM_MAX_CONNECTIONS"
+  | "ALLOWED_ORIGINS"
+  | "SUBPROTOCOLS"
+  | "MAX_MESSAGES_PER_SECOND";
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Parses and validates the vars; throws `ConfigError` listing every bad value. */
+export function parseConfig(vars: ConfigVars): Config {
+  const problems: string[] = [];
+  const integer = (name: ConfigVarName, fallback: number, min: number, max: number): number => {
+    const raw = vars[name];
+    if (raw === undefined || String(raw).trim() === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return value;
+  };
+  const list = (name: ConfigVarName): string[] =>
+    String(vars[name] ?? "")
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== "");
+
+  const origins = list("ALLOWED_ORIGINS");
+  for (const origin of origins) {
+    if (origin !== "*" && !isOrigin(origin))
+      problems.push(`ALLOWED_ORIGINS entry ${JSON.stringify(origin)} is not an origin like https://example.com`);
+  }
+  const subprotocols = list("SUBPROTOCOLS");
+  for (const protocol of subprotocols) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(protocol))
+      problems.push(`SUBPROTOCOLS entry ${JSON.stringify(protocol)} is not a valid token`);
+  }
+
+  const config: Config = {
+    echoPrefix: String(vars.ECHO_PREFIX ?? ""),
+    maxMessageBytes: integer("MAX_MESSAGE_BYTES", PLATFORM_MAX_MESSAGE_BYTES, 1, PLATFORM_MAX_MESSAGE_BYTES),
+    roomMaxConnections: integer("ROOM_MAX_CONNECTIONS", DEFAULT_ROOM_MAX_CONNECTIONS, 1, PLATFORM_MAX_ROOM_CONNECTIONS),
+    allowedOrigins: origins.length === 0 || origins.includes("*") ? "*" : new Set(origins),
+    subprotocols: new Set(subprotocols),
+    maxMessagesPerSecond: integer("MAX_MESSAGES_PER_SECOND", 0, 0, 1_000_000),
+  };
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  return config;
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.origin === value && (url.protocol === "https:" || url.protocol === "http:");
+  } catch {
+    return false;
+  }
+}
+
+const parsed = new WeakMap<object, Config>();
+
+/** The parsed config for this `env`, computed once per isolate and env object. */
+export function configFor(env: ConfigVars): Config {
+  let config = parsed.get(env);
+  if (config === undefined) {
+    config = parseConfig(env);
+    parsed.set(env, config);
+  }
+  return config;
+}

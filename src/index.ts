@@ -1,0 +1,50 @@
+/**
+ * edge-echo: routes each request. WebSocket upgrades on `/` and `/ws` become echo
+ * sessions; `/info` describes the request; everything else is a static asset.
+ */
+import { configFor } from "./config";
+import { acceptEcho } from "./echo";
+import { infoResponse } from "./info";
+import { logError } from "./log";
+import { checkUpgrade, isUpgrade, textResponse } from "./upgrade";
+
+/** Paths that echo. `/` too: the original page connected to `ws://host/`. */
+const ECHO_PATHS = new Set(["/", "/ws"]);
+
+export default {
+  fetch(request, env) {
+    const url = new URL(request.url);
+    let config: ReturnType<typeof configFor>;
+    try {
+      config = configFor(env);
+    } catch (error) {
+      logError("config_invalid", error);
+      return textResponse(500, "service misconfigured: see the Worker's logs");
+    }
+
+    if (ECHO_PATHS.has(url.pathname)) {
+      if (isUpgrade(request)) {
+        const check = checkUpgrade(request, config);
+        return check.ok ? acceptEcho(url.pathname, config, check.protocol) : check.response;
+      }
+      if (url.pathname === "/ws") return notAnUpgrade(request);
+    }
+    if (url.pathname === "/info") {
+      return request.method === "GET" || request.method === "HEAD"
+        ? infoResponse(request)
+        : textResponse(405, `${request.method} is not allowed on /info; use GET`, { Allow: "GET, HEAD" });
+    }
+    return env.ASSETS.fetch(request);
+  },
+} satisfies ExportedHandler<Env>;
+
+/** A plain HTTP request to a WebSocket endpoint: say what it needs. */
+function notAnUpgrade(request: Request): Response {
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return textResponse(405, `${request.method} is not allowed here; open a WebSocket with GET`, { Allow: "GET" });
+  }
+  return textResponse(426, "this is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)", {
+    Upgrade: "websocket",
+    Connection: "Upgrade",
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * `GET /info`: the request as the edge saw it, for debugging proxies and clients.
+ */
+
+/** Headers that carry credentials: never reflected back. */
+const SECRET_HEADERS = new Set(["cookie", "authorization", "proxy-authorization"]);
+/** The `request.cf` fields worth showing; the rest is noise or large. */
+const CF_FIELDS = ["colo", "country", "city", "asn", "httpProtocol", "tlsVersion"] as const;
+
+export interface RequestInfo {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  cf: Partial<Record<(typeof CF_FIELDS)[number], string | number>>;
+}
+
+/** Describes a request: method, URL, headers less credentials, and selected `cf` fields. */
+export function describeRequest(request: Request): RequestInfo {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of request.headers) {
+    if (!SECRET_HEADERS.has(name)) headers[name] = value;
+  }
+  const cf: RequestInfo["cf"] = {};
+  const source: Record<string, unknown> = request.cf ?? {};
+  for (const field of CF_FIELDS) {
+    const value = source[field];
+    if (typeof value === "string" || typeof value === "number") cf[field] = value;
+  }
+  return { method: request.method, url: request.url, headers, cf };
+}
+
+export function infoResponse(request: Request): Response {
+  return Response.json(describeRequest(request), {
+    headers: { "Cache-Control": "no-store", "Access-Control-Allow-Origin": "*" },
+  });
+}

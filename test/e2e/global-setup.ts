@@ -1,0 +1,19 @@
+import type { TestProject } from "vitest/node";
+import { startDevServer } from "./dev-server";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** `http://127.0.0.1:PORT` of the `wrangler dev` shared by the e2e tests. */
+    httpUrl: string;
+    /** `ws://127.0.0.1:PORT` of the same server. */
+    wsUrl: string;
+  }
+}
+
+/** One `wrangler dev` with wrangler.toml's defaults for the whole e2e run. */
+export default async function setup(project: TestProject) {
+  const server = await startDevServer();
+  project.provide("httpUrl", server.httpUrl);
+  project.provide("wsUrl", server.wsUrl);
+  return () => server.stop();
+}
