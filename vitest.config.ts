@@ -7,7 +7,7 @@ export default defineConfig({
       {
         // Inside workerd, with the bindings and vars of wrangler.toml.
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-        test: { name: "workers", include: ["test/workers/**/*.test.ts"] },
+        test: { name: "workers", include: ["test/workers/**/*.test.ts"], silent: "passed-only" },
       },
       {
         // In Node, against a real `wrangler dev` on loopback: real sockets, a real browser.

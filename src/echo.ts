@@ -35,6 +35,8 @@ class EchoSession {
   private bytesOut = 0;
   /** The code we closed with, once we have; the peer's answer then needs no reply. */
   private closedWith: number | null = null;
+  /** Set once a close frame went out, from either side's start. */
+  private closeSent = false;
   private ended = false;
 
   constructor(
@@ -94,7 +96,10 @@ class EchoSession {
   }
 
   private onError(event: Event): void {
-    logError("echo_socket_error", event instanceof ErrorEvent ? event.error : event.type, { path: this.path });
+    // Once a close went out, a peer that drops the connection instead of finishing is expected.
+    if (!this.closeSent && !this.ended) {
+      logError("echo_socket_error", event instanceof ErrorEvent ? event.error : event.type, { path: this.path });
+    }
     this.end(CLOSE_ABNORMAL, false);
   }
 
@@ -105,6 +110,7 @@ class EchoSession {
   }
 
   private sendClose(code: number, reason: string): void {
+    this.closeSent = true;
     try {
       this.socket.close(code, reason);
     } catch (error) {

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { closeReplyFor, isValidCloseCode, MAX_CLOSE_REASON_BYTES, truncateReason } from "../../src/close-codes";
+
+describe("isValidCloseCode", () => {
+  it.each([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4000, 4999])(
+    "accepts %i",
+    (code) => expect(isValidCloseCode(code)).toBe(true),
+  );
+  it.each([0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535])("rejects %i", (code) =>
+    expect(isValidCloseCode(code)).toBe(false),
+  );
+});
+
+describe("closeReplyFor", () => {
+  it("answers a valid code with the same code and reason", () => {
+    expect(closeReplyFor(4000, "bye")).toEqual({ code: 4000, reason: "bye" });
+  });
+  it("answers a close without a code (1005) with 1000", () => {
+    expect(closeReplyFor(1005, "")).toEqual({ code: 1000, reason: "" });
+  });
+  it("sends nothing after an abnormal closure (1006) or a TLS failure (1015)", () => {
+    expect(closeReplyFor(1006, "")).toBeNull();
+    expect(closeReplyFor(1015, "")).toBeNull();
+  });
+  it("answers a code that may not appear on the wire with 1002", () => {
+    expect(closeReplyFor(999, "x")).toEqual({ code: 1002, reason: "invalid close code 999" });
+    expect(closeReplyFor(2000, "")).toEqual({ code: 1002, reason: "invalid close code 2000" });
+  });
+  it("answers a reason the runtime decoded with U+FFFD (invalid UTF-8) with 1007", () => {
+    expect(closeReplyFor(1000, "bad \uFFFD")).toEqual({ code: 1007, reason: "close reason is not valid UTF-8" });
+  });
+});
+
+describe("truncateReason", () => {
+  it("leaves a reason of up to 123 bytes alone", () => {
+    const reason = "a".repeat(MAX_CLOSE_REASON_BYTES);
+    expect(truncateReason(reason)).toBe(reason);
+  });
+  it("cuts a longer reason to 123 bytes without splitting a character", () => {
+    const cut = truncateReason("é".repeat(100)); // 200 bytes, 2 bytes a character
+    expect(cut).toBe("é".repeat(61));
+    expect(new TextEncoder().encode(cut).byteLength).toBeLessThanOrEqual(MAX_CLOSE_REASON_BYTES);
+  });
+});

@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import {
+  ConfigError,
+  configFor,
+  DEFAULT_ROOM_MAX_CONNECTIONS,
+  PLATFORM_MAX_MESSAGE_BYTES,
+  parseConfig,
+} from "../../src/config";
+
+describe("parseConfig", () => {
+  it("gives the documented defaults for empty vars", () => {
+    const config = parseConfig({ ECHO_PREFIX: "", MAX_MESSAGE_BYTES: "", ALLOWED_ORIGINS: "*", SUBPROTOCOLS: "" });
+    expect(config.echoPrefix).toBe("");
+    expect(config.maxMessageBytes).toBe(PLATFORM_MAX_MESSAGE_BYTES);
+    expect(config.roomMaxConnections).toBe(DEFAULT_ROOM_MAX_CONNECTIONS);
+    expect(config.allowedOrigins).toBe("*");
+    expect(config.subprotocols.size).toBe(0);
+    expect(config.maxMessagesPerSecond).toBe(0);
+  });
+
+  it("reads numbers written as strings or bare numbers", () => {
+    expect(parseConfig({ MAX_MESSAGE_BYTES: "1024" }).maxMessageBytes).toBe(1024);
+    expect(parseConfig({ MAX_MESSAGE_BYTES: 2048 }).maxMessageBytes).toBe(2048);
+  });
+
+  it("splits comma lists and trims them", () => {
+    const config = parseConfig({
+      ALLOWED_ORIGINS: " https://a.example ,https://b.example:8443",
+      SUBPROTOCOLS: "v1, v2",
+    });
+    expect(config.allowedOrigins).toEqual(new Set(["https://a.example", "https://b.example:8443"]));
+    expect(config.subprotocols).toEqual(new Set(["v1", "v2"]));
+  });
+
+  it("keeps the prefix's spaces exactly", () => {
+    expect(parseConfig({ ECHO_PREFIX: "received: " }).echoPrefix).toBe("received: ");
+  });
+
+  it.each([
+    ["MAX_MESSAGE_BYTES", "lots", "MAX_MESSAGE_BYTES must be an integer from 1 to 33554432"],
+    ["MAX_MESSAGE_BYTES", "0", "MAX_MESSAGE_BYTES must be an integer"],
+    ["MAX_MESSAGE_BYTES", "40000000", "MAX_MESSAGE_BYTES must be an integer"],
+    ["MAX_MESSAGE_BYTES", "1.5", "MAX_MESSAGE_BYTES must be an integer"],
+    ["ROOM_MAX_CONNECTIONS", "40000", "ROOM_MAX_CONNECTIONS must be an integer from 1 to 32768"],
+    ["MAX_MESSAGES_PER_SECOND", "-1", "MAX_MESSAGES_PER_SECOND must be an integer from 0"],
+    ["ALLOWED_ORIGINS", "example.com", 'ALLOWED_ORIGINS entry "example.com" is not an origin'],
+    ["ALLOWED_ORIGINS", "https://a.example/path", "is not an origin"],
+    ["SUBPROTOCOLS", "bad protocol", 'SUBPROTOCOLS entry "bad protocol" is not a valid token'],
+  ] as const)("rejects %s = %j with a message naming it", (name, value, message) => {
+    expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => parseConfig({ [name]: value })).toThrow(message);
+  });
+
+  it("lists every bad value in one error", () => {
+    expect(() => parseConfig({ MAX_MESSAGE_BYTES: "x", ROOM_MAX_CONNECTIONS: "y" })).toThrow(
+      /MAX_MESSAGE_BYTES.*; ROOM_MAX_CONNECTIONS/,
+    );
+  });
+});
+
+describe("configFor", () => {
+  it("parses once per env object", () => {
+    const env = { MAX_MESSAGE_BYTES: "10" };
+    expect(configFor(env)).toBe(configFor(env));
+    expect(configFor({ ...env })).not.toBe(configFor(env));
+  });
+});
