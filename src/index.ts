@@ -1,12 +1,17 @@
 /**
  * edge-echo: routes each request. WebSocket upgrades on `/` and `/ws` become echo
- * sessions; `/info` describes the request; everything else is a static asset.
+ * sessions; `/rooms/:name` is a broadcast room; `/info` describes the request;
+ * everything else is a static asset.
  */
 import { configFor } from "./config";
 import { acceptEcho } from "./echo";
 import { infoResponse } from "./info";
 import { logError } from "./log";
+import { ROOMS_PATH_PREFIX } from "./room-name";
+import { handleRoom } from "./rooms";
 import { checkUpgrade, isUpgrade, textResponse } from "./upgrade";
+
+export { Room } from "./room";
 
 /** Paths that echo. `/` too: the original page connected to `ws://host/`. */
 const ECHO_PATHS = new Set(["/", "/ws"]);
@@ -29,6 +34,7 @@ export default {
       }
       if (url.pathname === "/ws") return notAnUpgrade(request);
     }
+    if (url.pathname.startsWith(ROOMS_PATH_PREFIX)) return handleRoom(request, url, env, config);
     if (url.pathname === "/info") {
       return request.method === "GET" || request.method === "HEAD"
         ? infoResponse(request)

@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startDevServer } from "./dev-server";
+import { startDevServer } from "./dev-server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -1,0 +1,41 @@
+/**
+ * The broadcast step of a room: one message to every open member but its sender.
+ * Pure over a minimal socket shape, so dropping a failing member is unit-tested.
+ */
+
+/** `WebSocket.OPEN`: only open sockets may be sent to; `send()` throws once `close()` was called. */
+const OPEN = 1;
+
+/** The part of a WebSocket that fan-out uses. */
+export interface Recipient {
+  readonly readyState: number;
+  send(message: string | ArrayBuffer): void;
+}
+
+export interface SendFailure<R extends Recipient> {
+  readonly recipient: R;
+  readonly error: unknown;
+}
+
+/**
+ * Sends `message` to every open recipient except `sender`, and to `sender` too when
+ * `includeSender`. A send that throws does not stop the others: the failures are
+ * returned for the caller to drop. Recipients that are closing are skipped.
+ */
+export function fanOut<R extends Recipient>(
+  recipients: Iterable<R>,
+  sender: R,
+  message: string | ArrayBuffer,
+  includeSender: boolean,
+): SendFailure<R>[] {
+  const failures: SendFailure<R>[] = [];
+  for (const recipient of recipients) {
+    if (recipient.readyState !== OPEN || (recipient === sender && !includeSender)) continue;
+    try {
+      recipient.send(message);
+    } catch (error) {
+      failures.push({ recipient, error });
+    }
+  }
+  return failures;
+}

@@ -1,0 +1,55 @@
+/**
+ * `/rooms/:name` in the Worker: joins with an upgrade, the live member count
+ * without one. Everything that can be checked here is, before the room's Durable
+ * Object is touched; the Room then trusts the ticket it is handed.
+ */
+import { CLOSE_INTERNAL_ERROR } from "./close-codes";
+import type { Config } from "./config";
+import { logError } from "./log";
+import { refusedSocket } from "./refused-socket";
+import { JOIN_TICKET_HEADER, joinTicket } from "./room-member";
+import { parseEchoFlag, parseRoomPath } from "./room-name";
+import { checkUpgrade, isUpgrade, textResponse } from "./upgrade";
+
+/** The body of `GET /rooms/:name`. */
+export interface RoomInfo {
+  name: string;
+  /** Members connected right now. */
+  connections: number;
+}
+
+/** Answers any request under `/rooms/`. */
+export async function handleRoom(request: Request, url: URL, env: Env, config: Config): Promise<Response> {
+  const path = parseRoomPath(url.pathname);
+  if (!path.ok) return textResponse(400, path.reason);
+  const room = env.ROOMS.get(env.ROOMS.idFromName(path.name));
+
+  if (isUpgrade(request)) {
+    const check = checkUpgrade(request, config);
+    if (!check.ok) return check.response;
+    const flag = parseEchoFlag(url.searchParams);
+    if (!flag.ok) return textResponse(400, flag.reason);
+    const ticket = joinTicket(config, flag.echo, check.protocol);
+    try {
+      return await room.fetch("https://room.internal/join", {
+        headers: { Upgrade: "websocket", [JOIN_TICKET_HEADER]: JSON.stringify(ticket) },
+      });
+    } catch (error) {
+      logError("room_unreachable", error, { room: path.name });
+      return refusedSocket(CLOSE_INTERNAL_ERROR, "room unavailable, try again", check.protocol);
+    }
+  }
+
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return textResponse(405, `${request.method} is not allowed on a room; use GET`, { Allow: "GET, HEAD" });
+  }
+  let connections: number;
+  try {
+    connections = await room.connections();
+  } catch (error) {
+    logError("room_unreachable", error, { room: path.name });
+    return textResponse(503, "room unavailable, try again", { "Retry-After": "1" });
+  }
+  const info: RoomInfo = { name: path.name, connections };
+  return Response.json(info, { headers: { "Cache-Control": "no-store" } });
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { PLATFORM_MAX_MESSAGE_BYTES, PLATFORM_MAX_ROOM_CONNECTIONS, parseConfig } from "../../src/config";
+import { type JoinTicket, joinTicket, memberFrom, parseJoinTicket, parseMember } from "../../src/room-member";
+
+const ticket: JoinTicket = {
+  echo: true,
+  protocol: "chat.v1",
+  maxConnections: 100,
+  maxMessageBytes: 1024,
+  maxMessagesPerSecond: 10,
+};
+
+describe("joinTicket", () => {
+  it("carries the member's choices and the room limits of the config", () => {
+    const config = parseConfig({
+      ROOM_MAX_CONNECTIONS: "100",
+      MAX_MESSAGE_BYTES: "1024",
+      MAX_MESSAGES_PER_SECOND: "10",
+    });
+    expect(joinTicket(config, true, "chat.v1")).toEqual(ticket);
+  });
+});
+
+describe("parseJoinTicket", () => {
+  it("reads back what the Worker wrote", () => {
+    expect(parseJoinTicket(JSON.stringify(ticket))).toEqual(ticket);
+    expect(parseJoinTicket(JSON.stringify({ ...ticket, protocol: null }))).toEqual({ ...ticket, protocol: null });
+  });
+
+  it.each([
+    ["a missing header", null],
+    ["text that is not JSON", "not json"],
+    ["a JSON array", "[]"],
+    ["an echo flag that is not a boolean", JSON.stringify({ ...ticket, echo: 1 })],
+    ["a protocol that is not a string", JSON.stringify({ ...ticket, protocol: 7 })],
+    ["no room for anyone", JSON.stringify({ ...ticket, maxConnections: 0 })],
+    [
+      "more room than the platform allows",
+      JSON.stringify({ ...ticket, maxConnections: PLATFORM_MAX_ROOM_CONNECTIONS + 1 }),
+    ],
+    [
+      "a message limit over the platform's",
+      JSON.stringify({ ...ticket, maxMessageBytes: PLATFORM_MAX_MESSAGE_BYTES + 1 }),
+    ],
+    ["a fractional rate", JSON.stringify({ ...ticket, maxMessagesPerSecond: 1.5 })],
+    ["a missing limit", JSON.stringify({ echo: true, protocol: null, maxConnections: 1, maxMessageBytes: 1 })],
+  ])("refuses %s", (_what, header) => {
+    expect(parseJoinTicket(header)).toBeNull();
+  });
+});
+
+describe("members", () => {
+  it("take the echo flag and message limits of their ticket, not the room size", () => {
+    expect(memberFrom(ticket, "id-1", 1_700_000_000_000)).toEqual({
+      id: "id-1",
+      joinedAt: 1_700_000_000_000,
+      echo: true,
+      maxMessageBytes: 1024,
+      maxMessagesPerSecond: 10,
+    });
+  });
+
+  it("read back from an attachment unchanged", () => {
+    const member = memberFrom(ticket, "id-1", 1_700_000_000_000);
+    expect(parseMember(structuredClone(member))).toEqual(member);
+  });
+
+  it.each([
+    ["no attachment", null],
+    ["a string", "id-1"],
+    ["a missing id", { joinedAt: 0, echo: false, maxMessageBytes: 1, maxMessagesPerSecond: 0 }],
+    ["a negative join time", { id: "x", joinedAt: -1, echo: false, maxMessageBytes: 1, maxMessagesPerSecond: 0 }],
+    ["an echo flag that is a string", { id: "x", joinedAt: 0, echo: "1", maxMessageBytes: 1, maxMessagesPerSecond: 0 }],
+  ])("are not made from %s", (_what, attachment) => {
+    expect(parseMember(attachment)).toBeNull();
+  });
+});
