@@ -1,0 +1,254 @@
+/**
+ * The browser client (public/) in Debian's Chromium against a real `wrangler dev`:
+ * what a person clicking and typing sees.
+ */
+import { randomUUID } from "node:crypto";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchBrowser, openPage, rowData, type WatchedPage, waitForRow, waitForStatus } from "./browser.ts";
+import { type DevServer, startDevServer } from "./dev-server.ts";
+
+/** What the page shows for a round trip: "3.2 ms" under 10 ms, "42 ms" above. */
+const RTT_TEXT = /^(\d\.\d|\d{2,}) ms$/;
+
+let browser: Browser;
+let pages: WatchedPage[] = [];
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  const opened = pages;
+  pages = [];
+  await Promise.all(opened.map((p) => p.close()));
+  for (const { errors, foreignRequests } of opened) {
+    expect(errors, "console errors, uncaught exceptions or failed requests").toEqual([]);
+    expect(foreignRequests, "requests to another origin").toEqual([]);
+  }
+});
+
+/** Opens the client on `httpUrl` and waits for its socket to open. */
+async function openClient(httpUrl = inject("httpUrl")): Promise<WatchedPage> {
+  const watched = await openPage(browser, `${httpUrl}/`);
+  pages.push(watched);
+  await waitForStatus(watched.page, "open");
+  return watched;
+}
+
+describe("the echo client", () => {
+  it("connects by itself to /ws on its own host and port, with ws: because the page is http:", async () => {
+    const { page } = await openClient();
+    expect(await page.inputValue("#url")).toBe(`${inject("wsUrl")}/ws`);
+    expect(await page.textContent("#status")).toBe("Open · echo");
+    expect(await page.inputValue("#message")).toBe("hello world!");
+  });
+
+  it("sends #message on a click of Send and on Enter, and logs each echo with its size and round-trip time", async () => {
+    const { page } = await openClient();
+    await page.click("#send");
+    expect(await waitForRow(page, "sent", "hello world!")).toMatchObject({ type: "text", size: "12 B", rtt: "" });
+    const echo = await waitForRow(page, "echo", "hello world!");
+    expect(echo).toMatchObject({ type: "text", size: "12 B" });
+    expect(echo.rtt).toMatch(RTT_TEXT);
+
+    await page.fill("#message", "grüß dich");
+    await page.press("#message", "Enter");
+    const second = await waitForRow(page, "echo", "grüß dich");
+    expect(second).toMatchObject({ type: "text", size: "11 B" }); // UTF-8 bytes, not characters
+    expect(second.rtt).toMatch(RTT_TEXT);
+    expect(await page.textContent("#stats")).toMatch(/^2 sent · 2 received · RTT avg /);
+  });
+
+  it("sends hex bytes as one binary message and shows the echo's hex preview and size", async () => {
+    const { page } = await openClient();
+    await page.fill("#hex", "de ad be ef");
+    await page.click("#send-hex");
+    const echo = await waitForRow(page, "echo", "de ad be ef");
+    expect(echo).toMatchObject({ type: "binary", size: "4 B" });
+    expect(echo.rtt).toMatch(RTT_TEXT);
+
+    await page.fill("#hex", "0x00,0x01:ff");
+    await page.press("#hex", "Enter");
+    expect(await waitForRow(page, "echo", "00 01 ff")).toMatchObject({ type: "binary", size: "3 B" });
+  });
+
+  it("refuses malformed hex with an inline error and sends nothing", async () => {
+    const { page } = await openClient();
+    await page.fill("#hex", "de ad b");
+    await page.click("#send-hex");
+    expect(await page.textContent("#hex-error")).toBe("“b” has an odd number of digits: each byte is two.");
+    expect(await page.getAttribute("#hex", "aria-invalid")).toBe("true");
+    await page.fill("#hex", "zz");
+    await page.press("#hex", "Enter");
+    expect(await page.textContent("#hex-error")).toBe("“zz” is not hexadecimal: use 0-9 and a-f.");
+
+    await page.fill("#hex", "");
+    expect(await page.textContent("#hex-error")).toBe("");
+    expect(await page.getAttribute("#hex", "aria-invalid")).toBeNull();
+    await page.click("#send");
+    await waitForRow(page, "echo", "hello world!");
+    expect(await rowData(page, "sent")).toEqual(["hello world!"]);
+  });
+
+  it("sends a chosen file as one binary message", async () => {
+    const { page } = await openClient();
+    await page.setInputFiles("#file", {
+      name: "three.bin",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from([1, 2, 3]),
+    });
+    expect(await waitForRow(page, "sent", "three.bin · 01 02 03")).toMatchObject({ type: "binary", size: "3 B" });
+    expect(await waitForRow(page, "echo", "01 02 03")).toMatchObject({ type: "binary", size: "3 B" });
+  });
+
+  it("Disconnect closes with 1000 and does not reconnect; Connect opens the socket again", async () => {
+    const { page } = await openClient();
+    await page.click("#disconnect");
+    expect(await waitForStatus(page, "closed")).toBe("Closed 1000 (normal closure)");
+    expect(await page.isHidden("#retry")).toBe(true);
+    // Longer than the first reconnect delay could be: a reconnect would have started by now.
+    await page.waitForTimeout(1500);
+    expect(await page.getAttribute("#status", "data-state")).toBe("closed");
+    expect(await page.isDisabled("#send")).toBe(true);
+
+    await page.click("#connect");
+    await waitForStatus(page, "open");
+    await page.click("#send");
+    await waitForRow(page, "echo", "hello world!");
+  });
+
+  it("Disconnect sends the close code and reason from the options, and the server answers with them", async () => {
+    const { page } = await openClient();
+    await page.click("summary");
+    await page.fill("#close-code", "4000");
+    await page.fill("#close-reason", "bye");
+    await page.click("#disconnect");
+    expect(await waitForStatus(page, "closed")).toBe("Closed 4000 (application): bye");
+  });
+
+  it("keeps the newest 1,000 rows of a 10,000-entry log, with every message counted", async () => {
+    const { page } = await openClient();
+    await page.evaluate(() => {
+      const input = document.getElementById("message");
+      const form = document.getElementById("text-form");
+      if (!(input instanceof HTMLInputElement) || !(form instanceof HTMLFormElement)) throw new Error("no #text-form");
+      for (let i = 0; i < 5000; i++) {
+        input.value = `m${i}`;
+        form.requestSubmit();
+      }
+    });
+    await waitForRow(page, "echo", "m4999", 30_000);
+    expect(await page.locator("#log li").count()).toBe(1000);
+    expect(await page.locator("#log li").last().locator(".data").textContent()).toBe("m4999");
+    expect(await page.textContent("#stats")).toMatch(/^5000 sent · 5000 received · /);
+
+    await page.click("#clear");
+    expect(await page.locator("#log li").count()).toBe(0);
+    expect(await page.textContent("#stats")).toBe("");
+  });
+});
+
+describe("after an unexpected close", () => {
+  let small: DevServer;
+  beforeAll(async () => {
+    small = await startDevServer({ MAX_MESSAGE_BYTES: "16" });
+  });
+  afterAll(async () => {
+    await small?.stop();
+  });
+
+  it("shows the server's 1009 and reconnects by itself after a backoff it counts down", async () => {
+    const { page } = await openClient(small.httpUrl);
+    await page.fill("#message", "seventeen bytes!!");
+    await page.click("#send");
+    expect(await waitForStatus(page, "closed")).toBe(
+      "Closed 1009 (message too big): message of 17 bytes exceeds the 16-byte limit",
+    );
+    expect(await page.textContent("#retry")).toMatch(/^Reconnecting in 1 s \(attempt 1\)$/);
+    await waitForStatus(page, "open");
+    expect(await page.isHidden("#retry")).toBe(true);
+    expect(await rowData(page, "info")).toEqual([
+      `connected to ${small.wsUrl}/ws`,
+      "closed: 1009 (message too big): message of 17 bytes exceeds the 16-byte limit",
+      `connected to ${small.wsUrl}/ws`,
+    ]);
+  });
+
+  it("Disconnect during the countdown cancels the reconnect", async () => {
+    const { page } = await openClient(small.httpUrl);
+    await page.fill("#message", "seventeen bytes!!");
+    await page.click("#send");
+    await waitForStatus(page, "closed");
+    await page.click("#disconnect");
+    expect(await page.textContent("#status")).toBe("Closed · reconnect cancelled");
+    expect(await page.isHidden("#retry")).toBe(true);
+    await page.waitForTimeout(1500);
+    expect(await page.getAttribute("#status", "data-state")).toBe("closed");
+  });
+});
+
+describe("room mode", () => {
+  /** A room no other test uses. */
+  const freshRoom = () => `e2e-${randomUUID().slice(0, 8)}`;
+
+  async function join(page: Page, room: string, echo = false): Promise<void> {
+    await page.fill("#room", room);
+    await page.setChecked("#room-echo", echo);
+    await page.click("#join");
+    expect(await waitForStatus(page, "open")).toBe(`Open · room ${room}${echo ? " (echo on)" : ""}`);
+  }
+
+  it("two pages in one room see each other's messages marked as from a peer, and a member count of 2", async () => {
+    const room = freshRoom();
+    const alice = await openClient();
+    const bob = await openClient();
+    await join(alice.page, room);
+    await join(bob.page, room);
+    expect(await alice.page.inputValue("#url")).toBe(`${inject("wsUrl")}/rooms/${room}`);
+    // Bob counts on joining; Alice on her next 5-second poll.
+    await bob.page.locator("#members", { hasText: /^2$/ }).waitFor({ timeout: 5_000 });
+    await alice.page.locator("#members", { hasText: /^2$/ }).waitFor({ timeout: 12_000 });
+
+    await alice.page.fill("#message", "from alice");
+    await alice.page.click("#send");
+    expect(await waitForRow(bob.page, "peer", "from alice")).toMatchObject({ type: "text", size: "10 B", rtt: "" });
+    await bob.page.fill("#hex", "b0 b0");
+    await bob.page.click("#send-hex");
+    expect(await waitForRow(alice.page, "peer", "b0 b0")).toMatchObject({ type: "binary", size: "2 B" });
+    // Without echo, a member never receives its own message.
+    expect(await rowData(alice.page, "echo")).toEqual([]);
+    expect(await rowData(alice.page, "peer")).toEqual(["b0 b0"]);
+  });
+
+  it("with “echo my messages” the sender's own message comes back as an echo with its round-trip time", async () => {
+    const room = freshRoom();
+    const { page } = await openClient();
+    await join(page, room, true);
+    expect(await page.inputValue("#url")).toBe(`${inject("wsUrl")}/rooms/${room}?echo=1`);
+    await page.click("#send");
+    const echo = await waitForRow(page, "echo", "hello world!");
+    expect(echo.rtt).toMatch(RTT_TEXT);
+    expect(await rowData(page, "peer")).toEqual([]);
+  });
+
+  it("Leave goes back to the echo endpoint", async () => {
+    const watched = await openClient();
+    await join(watched.page, freshRoom());
+    await watched.page.click("#leave");
+    expect(await waitForStatus(watched.page, "open")).toBe("Open · echo");
+    expect(await watched.page.inputValue("#url")).toBe(`${inject("wsUrl")}/ws`);
+    expect(await watched.page.textContent("#members")).toBe("–");
+  });
+
+  it("refuses a room name the server would refuse, inline, and stays connected", async () => {
+    const { page } = await openClient();
+    await page.fill("#room", "no spaces");
+    await page.click("#join");
+    expect(await page.textContent("#room-error")).toBe("Use 1 to 64 letters, digits, - or _.");
+    expect(await page.getAttribute("#room", "aria-invalid")).toBe("true");
+    expect(await page.textContent("#status")).toBe("Open · echo");
+  });
+});
