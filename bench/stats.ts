@@ -1,0 +1,116 @@
+/**
+ * What one scenario run measured, and the summary figures the reports print.
+ * Rounds against the same target are merged before summarizing.
+ */
+import { Histogram } from "./histogram.ts";
+
+/** Everything that makes a run fail. Any non-zero count makes the exit status non-zero. */
+export interface ErrorCounts {
+  /** Wrong bytes, wrong type, out of order, duplicated, or not something we sent. */
+  mismatches: number;
+  /** Sent but never received (by the sender for echo, by a receiver for fan-out). */
+  losses: number;
+  /** Closed or errored by the server or the network before we closed it. */
+  unexpectedCloses: number;
+  /** Handshakes refused, failed or timed out. */
+  connectFailures: number;
+  /** Runs cut short by their hard deadline. */
+  timeouts: number;
+}
+
+export const ERROR_KINDS = ["mismatches", "losses", "unexpectedCloses", "connectFailures", "timeouts"] as const;
+
+/** Mutable counters for one run (or, merged, for all rounds of a scenario against one target). */
+export class RunStats {
+  /** Messages received and verified (echoes, or fan-out deliveries). */
+  messages = 0;
+  /** Payload bytes of those messages. */
+  bytes = 0;
+  /** Sockets that completed their handshake. */
+  sockets = 0;
+  /** Length of the measured phase, in seconds. */
+  seconds = 0;
+  /** Round trip (echo) or send-to-delivery (fan-out) time, µs. */
+  readonly latency = new Histogram();
+  /** Handshake time, µs. */
+  readonly connect = new Histogram();
+  readonly errors: ErrorCounts = { mismatches: 0, losses: 0, unexpectedCloses: 0, connectFailures: 0, timeouts: 0 };
+  /** The first error, described, to point at the cause. */
+  firstError: string | null = null;
+
+  /** Counts one error of `kind`; remembers the first description. */
+  fail(kind: keyof ErrorCounts, description: string, count = 1): void {
+    if (count <= 0) return;
+    this.errors[kind] += count;
+    this.firstError ??= description;
+  }
+
+  get errorCount(): number {
+    return ERROR_KINDS.reduce((sum, kind) => sum + this.errors[kind], 0);
+  }
+
+  merge(other: RunStats): void {
+    this.messages += other.messages;
+    this.bytes += other.bytes;
+    this.sockets += other.sockets;
+    this.seconds += other.seconds;
+    this.latency.merge(other.latency);
+    this.connect.merge(other.connect);
+    for (const kind of ERROR_KINDS) this.errors[kind] += other.errors[kind];
+    this.firstError ??= other.firstError;
+  }
+}
+
+/** The figures of one scenario against one target: what the table, JSON and ratios show. */
+export interface Summary {
+  scenario: string;
+  target: string;
+  url: string;
+  rounds: number;
+  seconds: number;
+  sockets: number;
+  messages: number;
+  bytes: number;
+  msgsPerSec: number;
+  mbPerSec: number;
+  /** Latency percentiles in µs (round trip, or delivery for fan-out); null without samples. */
+  latencyUs: { p50: number | null; p90: number | null; p99: number | null; max: number | null };
+  /** Handshake time in ms. */
+  connectMs: { p50: number | null; p99: number | null };
+  errors: ErrorCounts;
+  errorCount: number;
+  firstError: string | null;
+}
+
+/** Turns merged counters into figures; rates are per second of measured time. */
+export function summarize(scenario: string, target: string, url: string, rounds: number, stats: RunStats): Summary {
+  const perSecond = (n: number) => (stats.seconds > 0 ? n / stats.seconds : 0);
+  const us = (p: number) => rounded(stats.latency.percentile(p), 0);
+  const ms = (p: number) => {
+    const value = stats.connect.percentile(p);
+    return value === null ? null : rounded(value / 1000, 2);
+  };
+  return {
+    scenario,
+    target,
+    url,
+    rounds,
+    seconds: rounded(stats.seconds, 3) ?? 0,
+    sockets: stats.sockets,
+    messages: stats.messages,
+    bytes: stats.bytes,
+    msgsPerSec: rounded(perSecond(stats.messages), 1) ?? 0,
+    mbPerSec: rounded(perSecond(stats.bytes) / 1e6, 3) ?? 0,
+    latencyUs: { p50: us(50), p90: us(90), p99: us(99), max: us(100) },
+    connectMs: { p50: ms(50), p99: ms(99) },
+    errors: { ...stats.errors },
+    errorCount: stats.errorCount,
+    firstError: stats.firstError,
+  };
+}
+
+function rounded(value: number | null, digits: number): number | null {
+  if (value === null) return null;
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

@@ -1,0 +1,85 @@
+/**
+ * `npm run check:budgets`: the Worker bundle and the client page must stay
+ * small. Builds the bundle exactly as `wrangler deploy` would (dry run),
+ * gzips it and the page's files as they are served, and compares each total
+ * with its budget. Exits 1 when one is over.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const KIB = 1024;
+/** The whole Worker, gzipped: small enough to read in one sitting, and far below the platform's 3 MiB. */
+const WORKER_BUDGET_BYTES = 8 * KIB;
+/** The page a visitor downloads (HTML, CSS, JS), gzipped: loads at once even on a slow link. */
+const PAGE_BUDGET_BYTES = 20 * KIB;
+/** Modules wrangler emits for upload; source maps and its README are not uploaded as code. */
+const BUNDLE_FILE = /\.(m?js|wasm)$/;
+const PAGE_FILE = /\.(html|css|js)$/;
+
+interface Measured {
+  name: string;
+  raw: number;
+  gzip: number;
+}
+
+function gzipped(dir: string, pattern: RegExp): Measured[] {
+  return readdirSync(dir)
+    .filter((name) => pattern.test(name))
+    .sort()
+    .map((name) => {
+      const bytes = readFileSync(join(dir, name));
+      // Default level, as wrangler reports it; each file alone, as a browser fetches it.
+      return { name, raw: bytes.length, gzip: gzipSync(bytes).length };
+    });
+}
+
+function buildBundle(outdir: string): void {
+  const result = spawnSync(resolve(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" },
+  });
+  if (result.status !== 0) {
+    throw new Error(`wrangler deploy --dry-run failed (${result.status}):\n${result.stdout}${result.stderr}`);
+  }
+}
+
+/** Prints the files and their total against the budget; returns whether it fits. */
+function report(title: string, files: Measured[], budget: number): boolean {
+  const total = files.reduce((sum, file) => sum + file.gzip, 0);
+  const fits = files.length > 0 && total <= budget;
+  console.log(`${title}: ${kib(total)} gzip of ${kib(budget)} budget ${fits ? "ok" : "OVER"}`);
+  for (const file of files)
+    console.log(`  ${file.name.padEnd(16)} ${kib(file.raw).padStart(10)} raw ${kib(file.gzip).padStart(10)} gzip`);
+  if (files.length === 0) console.log("  no files found: nothing was measured");
+  return fits;
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / KIB).toFixed(2)} KiB`;
+}
+
+const outdir = mkdtempSync(join(tmpdir(), "edge-echo-budget-"));
+let ok: boolean;
+try {
+  buildBundle(outdir);
+  const worker = report("Worker bundle (wrangler deploy --dry-run)", gzipped(outdir, BUNDLE_FILE), WORKER_BUDGET_BYTES);
+  const page = report(
+    "Client page (public/*.html, *.css, *.js)",
+    gzipped(resolve(ROOT, "public"), PAGE_FILE),
+    PAGE_BUDGET_BYTES,
+  );
+  ok = worker && page;
+} finally {
+  rmSync(outdir, { recursive: true, force: true });
+}
+if (!ok) {
+  console.error(
+    "\nOver budget: make the bundle or the page smaller, or raise the budget in scripts/budgets.ts with a reason.",
+  );
+  process.exitCode = 1;
+}
