@@ -38,10 +38,12 @@ export type CloseReply = { code: number; reason: string } | null;
 /**
  * The answer to a peer's close: the same code and reason when the code is valid,
  * 1000 when the peer sent no code (1005), 1002 for a code that may not appear on
- * the wire, 1007 for a reason that was not UTF-8, and nothing after an abnormal closure (1006, 1015): the transport is gone.
+ * the wire (1006 and 1015 included, when a peer put them in a frame), 1007 for a
+ * reason that was not UTF-8, and nothing when the connection dropped without a
+ * close frame (`wasClean` false): the transport is gone.
  */
-export function closeReplyFor(code: number, reason: string): CloseReply {
-  if (code === CLOSE_ABNORMAL || code === CLOSE_TLS_FAILURE) return null;
+export function closeReplyFor(code: number, reason: string, wasClean: boolean): CloseReply {
+  if (!wasClean) return null;
   if (code === CLOSE_NO_STATUS) return { code: CLOSE_NORMAL, reason: "" };
   if (!isValidCloseCode(code)) return { code: CLOSE_PROTOCOL_ERROR, reason: `invalid close code ${code}` };
   // The runtime decodes the reason before we see it, turning invalid UTF-8 into U+FFFD;

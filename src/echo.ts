@@ -89,7 +89,7 @@ class EchoSession {
 
   private onClose(event: CloseEvent): void {
     if (this.closedWith === null) {
-      const reply = closeReplyFor(event.code, event.reason);
+      const reply = closeReplyFor(event.code, event.reason, event.wasClean);
       if (reply !== null) this.sendClose(reply.code, reply.reason);
     }
     this.end(event.code, event.wasClean);

@@ -101,7 +101,7 @@ export class Room extends DurableObject<Env> {
     // the answer to us (checked on compat date 2026-11-01: CLOSING here, nothing sent).
     const closedBy = socket.readyState === WebSocket.CLOSED ? "server" : "client";
     if (closedBy === "client") {
-      const reply = closeReplyFor(code, reason);
+      const reply = closeReplyFor(code, reason, wasClean);
       if (reply !== null) this.close(socket, member?.id, reply.code, reply.reason);
     }
     logEvent("room_member_left", {

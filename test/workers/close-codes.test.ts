@@ -13,21 +13,24 @@ describe("isValidCloseCode", () => {
 
 describe("closeReplyFor", () => {
   it("answers a valid code with the same code and reason", () => {
-    expect(closeReplyFor(4000, "bye")).toEqual({ code: 4000, reason: "bye" });
+    expect(closeReplyFor(4000, "bye", true)).toEqual({ code: 4000, reason: "bye" });
   });
   it("answers a close without a code (1005) with 1000", () => {
-    expect(closeReplyFor(1005, "")).toEqual({ code: 1000, reason: "" });
+    expect(closeReplyFor(1005, "", true)).toEqual({ code: 1000, reason: "" });
   });
-  it("sends nothing after an abnormal closure (1006) or a TLS failure (1015)", () => {
-    expect(closeReplyFor(1006, "")).toBeNull();
-    expect(closeReplyFor(1015, "")).toBeNull();
+  it("sends nothing when the connection dropped without a close frame", () => {
+    expect(closeReplyFor(1006, "", false)).toBeNull();
+  });
+  it("answers 1006 or 1015 put in a close frame by a peer with 1002: they may not appear on the wire", () => {
+    expect(closeReplyFor(1006, "", true)).toEqual({ code: 1002, reason: "invalid close code 1006" });
+    expect(closeReplyFor(1015, "", true)).toEqual({ code: 1002, reason: "invalid close code 1015" });
   });
   it("answers a code that may not appear on the wire with 1002", () => {
-    expect(closeReplyFor(999, "x")).toEqual({ code: 1002, reason: "invalid close code 999" });
-    expect(closeReplyFor(2000, "")).toEqual({ code: 1002, reason: "invalid close code 2000" });
+    expect(closeReplyFor(999, "x", true)).toEqual({ code: 1002, reason: "invalid close code 999" });
+    expect(closeReplyFor(2000, "", true)).toEqual({ code: 1002, reason: "invalid close code 2000" });
   });
   it("answers a reason the runtime decoded with U+FFFD (invalid UTF-8) with 1007", () => {
-    expect(closeReplyFor(1000, "bad \uFFFD")).toEqual({ code: 1007, reason: "close reason is not valid UTF-8" });
+    expect(closeReplyFor(1000, "bad \uFFFD", true)).toEqual({ code: 1007, reason: "close reason is not valid UTF-8" });
   });
 });
 
