@@ -1,0 +1,125 @@
+/**
+ * The closing handshake (RFC 6455 §5.5.1, §7.4) against the echo under
+ * `wrangler dev`. Our Worker accepts half-open, so every answer to a client's
+ * close below is ours (src/close-codes.ts `closeReplyFor`), chosen from what
+ * the runtime reports: code and decoded reason.
+ */
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { OP_CLOSE, OP_TEXT } from "./raw-frames.ts";
+import type { RawWebSocket } from "./raw-socket.ts";
+import { openRaw } from "./raw-upgrade.ts";
+
+const CLOSE_NORMAL = 1000;
+const CLOSE_PROTOCOL_ERROR = 1002;
+const CLOSE_INVALID_PAYLOAD = 1007;
+const wsUrl = inject("wsUrl");
+const sockets: RawWebSocket[] = [];
+
+async function connect(): Promise<RawWebSocket> {
+  const socket = await openRaw(wsUrl);
+  sockets.push(socket);
+  return socket;
+}
+
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+});
+
+describe("valid close codes", () => {
+  it.each([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4000, 4999])(
+    "answers close code %i with the same code and reason",
+    async (code) => {
+      const socket = await connect();
+      socket.sendClose(code, `bye ${code}`);
+      expect(await socket.waitForClose()).toMatchObject({ code, reason: `bye ${code}` });
+    },
+  );
+
+  it("answers a reason of the maximum 123 bytes, multi-byte characters included, unchanged", async () => {
+    const socket = await connect();
+    const reason = `${"\u20ac".repeat(40)}abc`;
+    expect(Buffer.byteLength(reason)).toBe(123);
+    socket.sendClose(4000, reason);
+    expect(await socket.waitForClose()).toMatchObject({ code: 4000, reason });
+  });
+
+  it("ends the TCP connection after answering the close", async () => {
+    const socket = await connect();
+    socket.sendClose(CLOSE_NORMAL, "done");
+    expect((await socket.waitForClose()).code).toBe(CLOSE_NORMAL);
+    await socket.waitForEnd();
+  });
+
+  it("echoes nothing that arrives after the client's close", async () => {
+    const socket = await connect();
+    socket.sendClose(CLOSE_NORMAL);
+    socket.send(OP_TEXT, "too late");
+    expect((await socket.waitForClose()).code).toBe(CLOSE_NORMAL);
+    await socket.waitForEnd();
+  });
+});
+
+describe("close codes not allowed on the wire", () => {
+  it.each([0, 999, 1004, 1016, 1100, 2000, 2999, 5000, 65_535])(
+    "answers close code %i with 1002 from our Worker",
+    async (code) => {
+      const socket = await connect();
+      socket.sendClose(code, "r");
+      expect(await socket.waitForClose()).toMatchObject({
+        code: CLOSE_PROTOCOL_ERROR,
+        reason: `invalid close code ${code}`,
+      });
+    },
+  );
+
+  // A close frame carrying 1006 or 1015 reaches the Worker as that code with wasClean = true,
+  // which tells it apart from a dropped connection (wasClean = false, nothing to answer).
+  it.each([1006, 1015])(
+    "answers close code %i sent in a close frame with 1002: reserved codes may not appear on the wire",
+    async (code) => {
+      const socket = await connect();
+      socket.sendClose(code, "r");
+      expect(await socket.waitForClose(3_000)).toMatchObject({
+        code: CLOSE_PROTOCOL_ERROR,
+        reason: `invalid close code ${code}`,
+      });
+    },
+  );
+
+  it("answers close code 1005 with 1000: the runtime reports it as no code at all, like an empty close", async () => {
+    const socket = await connect();
+    socket.sendClose(1005);
+    expect(await socket.waitForClose()).toMatchObject({ code: CLOSE_NORMAL, reason: "" });
+  });
+});
+
+describe("close payloads without a code", () => {
+  it("answers an empty close frame with 1000 and no reason", async () => {
+    const socket = await connect();
+    socket.sendClose(null);
+    expect(await socket.waitForClose()).toMatchObject({ code: CLOSE_NORMAL, reason: "" });
+  });
+
+  it("answers a malformed 1-byte close payload with 1000: the runtime reports it as no code", async () => {
+    const socket = await connect();
+    socket.send(OP_CLOSE, Buffer.from([0x03]));
+    expect(await socket.waitForClose()).toMatchObject({ code: CLOSE_NORMAL, reason: "" });
+  });
+});
+
+describe("close reasons", () => {
+  it("answers a reason that is not valid UTF-8 with 1007", async () => {
+    const socket = await connect();
+    socket.sendClose(4000, Buffer.from([0x62, 0x79, 0xff, 0x65]));
+    expect(await socket.waitForClose()).toMatchObject({
+      code: CLOSE_INVALID_PAYLOAD,
+      reason: "close reason is not valid UTF-8",
+    });
+  });
+
+  it("answers a valid reason containing U+FFFD with 1007 too: after decoding it cannot be told apart", async () => {
+    const socket = await connect();
+    socket.sendClose(4000, "\ufffd");
+    expect((await socket.waitForClose()).code).toBe(CLOSE_INVALID_PAYLOAD);
+  });
+});
