@@ -21,10 +21,13 @@ export class BenchSocket {
   onMessage: (data: Buffer, binary: boolean, now: number) => void = () => {};
   /** Called once if the server or the network ends the socket before we close it. */
   onLost: () => void = () => {};
+  /** Where an unexpected close counts; a socket kept for a later phase moves to that phase's stats. */
+  stats: RunStats;
 
   constructor(ws: WebSocket, name: string, stats: RunStats) {
     this.ws = ws;
     this.name = name;
+    this.stats = stats;
     let lastError = "";
     ws.on("message", (data, isBinary) => this.onMessage(asBuffer(data), isBinary, performance.now()));
     ws.on("error", (error) => {
@@ -33,7 +36,7 @@ export class BenchSocket {
     this.closed = new Promise((resolve) => {
       ws.once("close", (code, reason) => {
         if (!this.closing) {
-          stats.fail("unexpectedCloses", `${name} closed by the server: ${code} ${reason.toString()}${lastError}`);
+          this.stats.fail("unexpectedCloses", `${name} closed by the server: ${code} ${reason.toString()}${lastError}`);
           this.onLost();
         }
         resolve();
@@ -106,14 +109,17 @@ export class SocketPool {
     });
   }
 
-  /** Opens `count` sockets, at most `concurrency` handshakes at a time; returns those that opened, in order. */
-  async openMany(url: string, count: number, concurrency: number, name: string): Promise<BenchSocket[]> {
+  /**
+   * Opens `count` sockets named `name first`, `name first+1`, ..., at most `concurrency`
+   * handshakes at a time; returns those that opened, in order.
+   */
+  async openMany(url: string, count: number, concurrency: number, name: string, first = 0): Promise<BenchSocket[]> {
     const opened: (BenchSocket | null)[] = new Array(count).fill(null);
     let next = 0;
     const worker = async () => {
       while (next < count && !this.signal.aborted) {
         const index = next++;
-        opened[index] = await this.open(url, `${name} ${index}`);
+        opened[index] = await this.open(url, `${name} ${first + index}`);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));

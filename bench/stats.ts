@@ -20,6 +20,9 @@ export interface ErrorCounts {
 
 export const ERROR_KINDS = ["mismatches", "losses", "unexpectedCloses", "connectFailures", "timeouts"] as const;
 
+/** Errors described and kept, to point at the cause; the rest are only counted. */
+const MAX_SAMPLES = 5;
+
 /** Mutable counters for one run (or, merged, for all rounds of a scenario against one target). */
 export class RunStats {
   /** Messages received and verified (echoes, or fan-out deliveries). */
@@ -35,14 +38,27 @@ export class RunStats {
   /** Handshake time, µs. */
   readonly connect = new Histogram();
   readonly errors: ErrorCounts = { mismatches: 0, losses: 0, unexpectedCloses: 0, connectFailures: 0, timeouts: 0 };
-  /** The first error, described, to point at the cause. */
-  firstError: string | null = null;
+  /** Of the mismatches, messages that came back intact but after later ones. */
+  reorders = 0;
+  /** The first few errors, described. */
+  readonly samples: string[] = [];
 
-  /** Counts one error of `kind`; remembers the first description. */
+  /** Counts `count` errors of `kind`; keeps the description if it is among the first few. */
   fail(kind: keyof ErrorCounts, description: string, count = 1): void {
     if (count <= 0) return;
     this.errors[kind] += count;
-    this.firstError ??= description;
+    if (this.samples.length < MAX_SAMPLES) this.samples.push(description);
+  }
+
+  /** Counts an intact message that came after later ones: a mismatch, also counted apart. */
+  reordered(description: string): void {
+    this.reorders++;
+    this.fail("mismatches", description);
+  }
+
+  /** The first error, described, or `null` if there was none. */
+  get firstError(): string | null {
+    return this.samples[0] ?? null;
   }
 
   get errorCount(): number {
@@ -57,7 +73,8 @@ export class RunStats {
     this.latency.merge(other.latency);
     this.connect.merge(other.connect);
     for (const kind of ERROR_KINDS) this.errors[kind] += other.errors[kind];
-    this.firstError ??= other.firstError;
+    this.reorders += other.reorders;
+    this.samples.push(...other.samples.slice(0, MAX_SAMPLES - this.samples.length));
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Echo and fan-out verification. A `SentLog` keeps what one sender sent until
  * every receiver has checked it; a `StreamVerifier` is one receiver's view: it
- * expects exactly those messages, byte for byte, type for type, in order.
+ * expects exactly those messages, byte for byte, type for type, in order, and
+ * tells a message that comes late (reordered) from one that never comes (lost).
  */
 import { type MessageKind, makePayload, readSeq, type SentMessage } from "./payload.ts";
 import type { RunStats } from "./stats.ts";
@@ -54,10 +55,19 @@ export class SentLog {
   }
 }
 
+/**
+ * How many passed-over messages a receiver keeps to check if they come late. A reordering
+ * server holds back a few; keeping more would only let a lossy server grow memory, so
+ * beyond this the oldest counts as lost at once.
+ */
+const MAX_OVERTAKEN = 256;
+
 /** One receiver's check of the stream a `SentLog` describes. */
 export class StreamVerifier {
   /** The next sequence number this receiver expects. */
   private expected = 0;
+  /** Messages a later one overtook, oldest first: reordered if they still come, lost if not. */
+  private readonly overtaken = new Map<number, SentMessage>();
   private finished = false;
   private readonly log: SentLog;
   private readonly stats: RunStats;
@@ -70,15 +80,23 @@ export class StreamVerifier {
     this.name = name;
   }
 
-  /** True once this receiver has every message sent so far. */
+  /** True once this receiver has every message sent so far, none still late. */
   get upToDate(): boolean {
-    return this.expected === this.log.sent;
+    return this.expected === this.log.sent && this.overtaken.size === 0;
   }
 
   /** Checks one received message and records its latency and size. */
   receive(data: Buffer, binary: boolean, now: number): void {
     if (this.finished) return;
     const seq = readSeq(data);
+    const late = seq === null ? undefined : this.overtaken.get(seq);
+    if (seq !== null && late !== undefined) {
+      this.overtaken.delete(seq);
+      const problem = difference(late, data, binary);
+      if (problem !== null) this.stats.fail("mismatches", `${this.name}: message #${seq} ${problem}`);
+      else this.stats.reordered(`${this.name}: message #${seq} came after later messages`);
+      return;
+    }
     if (seq === null || seq < this.expected || seq >= this.log.sent) {
       const what = seq === null ? "a message without a bench header" : `message #${seq}`;
       this.stats.fail(
@@ -87,14 +105,7 @@ export class StreamVerifier {
       );
       return;
     }
-    if (seq > this.expected) {
-      this.stats.fail(
-        "losses",
-        `${this.name}: messages #${this.expected}..#${seq - 1} never arrived`,
-        seq - this.expected,
-      );
-      while (this.expected < seq) this.log.settle(this.expected++);
-    }
+    while (this.expected < seq) this.overtake(this.expected++);
     const sent = this.log.get(seq);
     this.expected++;
     if (sent === undefined) return;
@@ -113,10 +124,23 @@ export class StreamVerifier {
   finish(): void {
     if (this.finished) return;
     this.finished = true;
-    const missing = this.log.sent - this.expected;
-    this.stats.fail("losses", `${this.name}: ${missing} message(s) from #${this.expected} never arrived`, missing);
+    const missing = this.log.sent - this.expected + this.overtaken.size;
+    const [first = this.expected] = this.overtaken.keys();
+    this.stats.fail("losses", `${this.name}: ${missing} message(s) never arrived, the first #${first}`, missing);
+    this.overtaken.clear();
     while (this.expected < this.log.sent) this.log.settle(this.expected++);
     this.log.dropReceiver();
+  }
+
+  /** Message `seq` was passed over: the sender's window moves on, and this receiver keeps it to check. */
+  private overtake(seq: number): void {
+    const message = this.log.get(seq);
+    this.log.settle(seq);
+    if (message !== undefined) this.overtaken.set(seq, message);
+    if (this.overtaken.size <= MAX_OVERTAKEN) return;
+    const [oldest = seq] = this.overtaken.keys();
+    this.overtaken.delete(oldest);
+    this.stats.fail("losses", `${this.name}: message #${oldest} never arrived`);
   }
 }
 

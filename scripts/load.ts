@@ -81,7 +81,7 @@ try {
 }
 
 console.log(report(results));
-const failed = results.filter((result) => result.strict && result.tally.failureCount > 0);
+const failed = results.filter((result) => result.strict && result.stats.errorCount > 0);
 console.log(`load: ${failed.length === 0 ? "PASS" : "FAIL"} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 process.exit(failed.length === 0 ? 0 : 1);
 

@@ -3,10 +3,9 @@
  * C connections each keep W messages in flight for the measured time, then
  * wait for the last echoes. Every echo is verified against what was sent.
  */
-import { type LoadSettings, latch, type RunContext, sleep } from "../context.ts";
+import { type LoadSettings, type RunContext, sleep } from "../context.ts";
+import { EchoChannel } from "../echo-channel.ts";
 import { type MessageKind, mixedSize } from "../payload.ts";
-import type { BenchSocket } from "../sockets.ts";
-import { SentLog, StreamVerifier } from "../verify.ts";
 
 export interface EchoLoad {
   connections: number;
@@ -28,61 +27,28 @@ export async function runEchoLoad(ctx: RunContext, load: EchoLoad): Promise<void
   const { pool, settings, signal, stats } = ctx;
   const sockets = await pool.openMany(ctx.url.href, load.connections, OPEN_CONCURRENCY, "connection");
   if (sockets.length > 0 && !signal.aborted) {
-    const state = { sending: true };
-    const streams = sockets.map((socket) => new EchoStream(socket, load, ctx, state));
+    let sending = true;
+    /** Tops a connection's window up. */
+    const pump = (channel: EchoChannel) => {
+      while (sending && channel.inFlight < load.window && channel.socket.open) {
+        const seq = channel.sent;
+        const kind = load.kind === "alternate" ? (seq % 2 === 0 ? "text" : "binary") : load.kind;
+        channel.send(load.mixedSizes ? mixedSize(seq, load.size) : load.size, kind);
+      }
+    };
+    const channels = sockets.map((socket) => new EchoChannel(socket, stats));
     const started = performance.now();
-    for (const stream of streams) stream.pump();
+    for (const channel of channels) {
+      channel.onEcho = () => pump(channel);
+      pump(channel);
+    }
     await sleep(settings.seconds * 1000, signal);
-    state.sending = false;
-    for (const stream of streams) stream.checkDrained();
-    await Promise.race([Promise.all(streams.map((stream) => stream.drained)), sleep(settings.drainMs, signal)]);
+    sending = false;
+    await Promise.race([Promise.all(channels.map((channel) => channel.settled())), sleep(settings.drainMs, signal)]);
     stats.seconds = (performance.now() - started) / 1000;
-    for (const stream of streams) stream.verifier.finish();
+    for (const channel of channels) channel.finish();
   }
   await pool.closeAll(settings.closeTimeoutMs);
-}
-
-/** One connection's send loop and its verifier. */
-class EchoStream {
-  readonly verifier: StreamVerifier;
-  private readonly log = new SentLog(1);
-  private readonly drainedLatch = latch();
-  private readonly socket: BenchSocket;
-  private readonly load: EchoLoad;
-  private readonly state: { sending: boolean };
-
-  constructor(socket: BenchSocket, load: EchoLoad, ctx: RunContext, state: { sending: boolean }) {
-    this.socket = socket;
-    this.load = load;
-    this.state = state;
-    this.verifier = new StreamVerifier(this.log, ctx.stats, socket.name);
-    socket.onMessage = (data, binary, now) => {
-      this.verifier.receive(data, binary, now);
-      if (this.state.sending) this.pump();
-      else this.checkDrained();
-    };
-    socket.onLost = () => this.drainedLatch.open();
-  }
-
-  /** Settles once nothing is in flight after sending stopped, or the socket is gone. */
-  get drained(): Promise<void> {
-    return this.drainedLatch.promise;
-  }
-
-  /** Tops the window up. */
-  pump(): void {
-    while (this.state.sending && this.log.inFlight < this.load.window && this.socket.open) {
-      const seq = this.log.sent;
-      const size = this.load.mixedSizes ? mixedSize(seq, this.load.size) : this.load.size;
-      const kind = this.load.kind === "alternate" ? (seq % 2 === 0 ? "text" : "binary") : this.load.kind;
-      const message = this.log.next(size, kind);
-      this.socket.send(message.bytes, message.binary);
-    }
-  }
-
-  checkDrained(): void {
-    if (this.log.inFlight === 0) this.drainedLatch.open();
-  }
 }
 
 /** Settings a scenario did not fix, with the scenario's defaults. */

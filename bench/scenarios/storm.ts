@@ -3,9 +3,9 @@
  * message on each, hold them all open, then close them all. Measures how fast
  * a server accepts sockets and whether it keeps them.
  */
-import { latch, type RunContext, sleep } from "../context.ts";
+import { type RunContext, sleep } from "../context.ts";
+import { EchoChannel } from "../echo-channel.ts";
 import type { BenchSocket } from "../sockets.ts";
-import { SentLog, StreamVerifier } from "../verify.ts";
 
 export interface Storm {
   sockets: number;
@@ -35,16 +35,8 @@ export async function runStorm(ctx: RunContext, storm: Storm): Promise<void> {
 }
 
 async function echoOnce(socket: BenchSocket, ctx: RunContext, size: number, timeoutMs: number): Promise<void> {
-  const log = new SentLog(1);
-  const verifier = new StreamVerifier(log, ctx.stats, socket.name);
-  const answered = latch();
-  socket.onMessage = (data, binary, now) => {
-    verifier.receive(data, binary, now);
-    answered.open();
-  };
-  socket.onLost = answered.open;
-  const message = log.next(size, "text");
-  socket.send(message.bytes, message.binary);
-  await Promise.race([answered.promise, sleep(timeoutMs, ctx.signal)]);
-  verifier.finish();
+  const channel = new EchoChannel(socket, ctx.stats);
+  channel.send(size, "text");
+  await Promise.race([channel.settled(), sleep(timeoutMs, ctx.signal)]);
+  channel.finish();
 }

@@ -3,12 +3,13 @@
  * of a message, a large send cut short) while other sockets stream; the
  * survivors must see no error and lose nothing.
  */
+import { setTimeout as delay } from "node:timers/promises";
+import type { SocketPool } from "../../bench/sockets.ts";
+import { RunStats } from "../../bench/stats.ts";
 import { encodeFrame, OP_BINARY, OP_TEXT } from "../../test/e2e/raw-frames.ts";
 import { openRaw } from "../../test/e2e/raw-upgrade.ts";
-import { EchoSocket } from "./echo-socket.ts";
-import { deadlineIn, type PhaseResult, secondsSince } from "./phase.ts";
-import { closeSockets, eachLimited, openSockets } from "./pool.ts";
-import { Tally } from "./tally.ts";
+import { newPool, type PhaseResult, secondsSince } from "./phase.ts";
+import { type Streaming, stream } from "./streaming.ts";
 
 const DEADLINE_S = 60;
 const VICTIM_CONCURRENCY = 16;
@@ -26,49 +27,46 @@ export async function faults(
   messagesEach: number,
   victims: number,
 ): Promise<PhaseResult> {
-  const tally = new Tally();
   const start = performance.now();
-  const survivors = await openSockets(url, 0, survivorCount, tally);
-  const deadline = deadlineIn(DEADLINE_S);
-  const echoStart = performance.now();
-  const streaming = eachLimited(survivors, survivors.length, async (socket) => {
-    for (let seq = 0; seq < messagesEach && socket.open; seq++) {
-      socket.send(seq % 2 === 0);
-      if (seq % BATCH === BATCH - 1) await new Promise((resolve) => setTimeout(resolve, BATCH_PAUSE_MS));
-    }
-    await socket.drain(deadline);
-  });
+  // Victims count nowhere: whatever happens to them, only the survivors must be unharmed.
+  const victimPool = newPool(new RunStats());
   let cut = 0;
-  const cutting = eachLimited(
-    Array.from({ length: victims }, (_, i) => i),
-    VICTIM_CONCURRENCY,
-    async (i) => {
-      if (await killMidMessage(url, CUTS[i % CUTS.length] ?? "half frame", survivorCount + i)) cut++;
-    },
-  );
-  await Promise.all([streaming, cutting]);
-  const messageSeconds = secondsSince(echoStart);
-  const unsent = survivors.length * messagesEach - tally.sent;
-  tally.fail("errors", `${unsent} messages unsent: survivors closed early`, unsent);
-  await closeSockets(survivors);
+  const killVictims = async () => {
+    const lanes = Array.from({ length: VICTIM_CONCURRENCY }, async (_, lane) => {
+      for (let i = lane; i < victims; i += VICTIM_CONCURRENCY) {
+        if (await killMidMessage(url, victimPool, CUTS[i % CUTS.length] ?? "half frame", survivorCount + i)) cut++;
+      }
+    });
+    await Promise.all(lanes);
+  };
+  const survivors: Streaming = {
+    sockets: survivorCount,
+    messagesEach,
+    kindOf: (seq) => (seq % 2 === 0 ? "binary" : "text"),
+    batch: BATCH,
+    pause: () => delay(BATCH_PAUSE_MS),
+    deadlineS: DEADLINE_S,
+  };
+  const { stats, opened } = await stream(url, survivors, killVictims);
+  victimPool.terminateAll();
   return {
     name: `${survivorCount} streaming, ${victims} killed`,
-    sockets: survivors.length + victims,
-    tally,
+    sockets: opened + victims,
+    stats,
     seconds: secondsSince(start),
-    messageSeconds,
     strict: true,
     note: `${cut}/${victims} clients cut mid-message (${CUTS.join(", ")})`,
   };
 }
 
 /** Opens a connection, leaves a message unfinished in the way `how` says, and cuts TCP. False if it never opened. */
-async function killMidMessage(url: string, how: Cut, id: number): Promise<boolean> {
+async function killMidMessage(url: string, pool: SocketPool, how: Cut, id: number): Promise<boolean> {
   try {
     if (how === "large send") {
-      const socket = await EchoSocket.open(url, id, new Tally());
+      const socket = await pool.open(url, `victim ${id}`);
       if (socket === null) return false;
-      socket.ws.send(Buffer.alloc(CUT_SEND_BYTES, id & 0xff));
+      socket.send(Buffer.alloc(CUT_SEND_BYTES, id & 0xff), true);
+      socket.closing = true;
       socket.ws.terminate();
       return true;
     }

@@ -1,27 +1,25 @@
 /**
  * The load run's figures as one compact table, plus any failures described.
  */
+import type { RunStats } from "../../bench/stats.ts";
 import type { PhaseResult } from "./phase.ts";
-import { percentile } from "./tally.ts";
 
 const COLUMNS = ["phase", "sockets", "messages", "msgs/s", "p50 ms", "p99 ms", "errors", "peak", "seconds"] as const;
 
 /** One row of figures per phase. */
 export function rows(results: readonly PhaseResult[]): string[][] {
-  return results.map((result) => {
-    const { tally } = result;
-    const { lost, mismatched, reordered, errors } = tally.failures;
-    const rate = result.messageSeconds > 0 ? tally.echoed / result.messageSeconds : 0;
+  return results.map(({ name, sockets, stats, seconds, peakSockets }) => {
+    const rate = stats.seconds > 0 ? stats.messages / stats.seconds : 0;
     return [
-      result.name,
-      String(result.sockets),
-      String(tally.echoed),
+      name,
+      String(sockets),
+      String(stats.messages),
       rate.toFixed(0),
-      fixed(percentile(tally.rtts, 50)),
-      fixed(percentile(tally.rtts, 99)),
-      lost + mismatched + reordered + errors === 0 ? "0" : `${lost}L ${mismatched}M ${reordered}R ${errors}E`,
-      result.peakSockets === undefined ? "-" : String(result.peakSockets),
-      result.seconds.toFixed(1),
+      ms(stats.latency.percentile(50)),
+      ms(stats.latency.percentile(99)),
+      errors(stats),
+      peakSockets === undefined ? "-" : String(peakSockets),
+      seconds.toFixed(1),
     ];
   });
 }
@@ -34,17 +32,26 @@ export function report(results: readonly PhaseResult[]): string {
     row
       .map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)))
       .join("  ");
-  const lines = [line(table[0] ?? []), ...table.slice(1).map(line)];
+  const lines = table.map(line);
   lines.push(
     "errors: 0, or L lost / M mismatched / R reordered / E errors (failed handshakes, server closes, timeouts)",
   );
   for (const result of results) {
     if (result.note !== undefined) lines.push(`${result.name}: ${result.note}`);
-    for (const sample of result.tally.samples) lines.push(`  ${result.strict ? "FAIL" : "limit"} ${sample}`);
+    for (const sample of result.stats.samples) lines.push(`  ${result.strict ? "FAIL" : "limit"} ${sample}`);
   }
   return lines.join("\n");
 }
 
-function fixed(value: number | null): string {
-  return value === null ? "-" : value.toFixed(1);
+/** `0`, or each kind of failure counted: bench's mismatches split into reorders and the rest. */
+function errors(stats: RunStats): string {
+  if (stats.errorCount === 0) return "0";
+  const { losses, mismatches, unexpectedCloses, connectFailures, timeouts } = stats.errors;
+  const other = unexpectedCloses + connectFailures + timeouts;
+  return `${losses}L ${mismatches - stats.reorders}M ${stats.reorders}R ${other}E`;
+}
+
+/** A latency in µs, shown in ms. */
+function ms(us: number | null): string {
+  return us === null ? "-" : (us / 1000).toFixed(1);
 }
