@@ -4,7 +4,6 @@
  */
 
 export const CLOSE_NORMAL = 1000;
-export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_PROTOCOL_ERROR = 1002;
 /** Reserved: "no status code was present". Never sent; `close()` throws on it. */
 export const CLOSE_NO_STATUS = 1005;
@@ -15,8 +14,6 @@ export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_MESSAGE_TOO_BIG = 1009;
 export const CLOSE_INTERNAL_ERROR = 1011;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
-/** Reserved: "TLS handshake failure". Never sent; `close()` throws on it. */
-export const CLOSE_TLS_FAILURE = 1015;
 
 /** A close reason is at most 123 bytes of UTF-8: 125 bytes of control-frame payload less the 2-byte code. */
 export const MAX_CLOSE_REASON_BYTES = 123;

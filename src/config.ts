@@ -91,14 +91,23 @@ function isOrigin(value: string): boolean {
   }
 }
 
-const parsed = new WeakMap<object, Config>();
+const parsed = new WeakMap<object, Config | ConfigError>();
 
-/** The parsed config for this `env`, computed once per isolate and env object. */
+/**
+ * The parsed config for this `env`, computed once per isolate and env object.
+ * A bad config throws the same `ConfigError` instance on every call, so callers
+ * can log it once rather than per request.
+ */
 export function configFor(env: ConfigVars): Config {
-  let config = parsed.get(env);
-  if (config === undefined) {
-    config = parseConfig(env);
+  const cached = parsed.get(env);
+  if (cached instanceof ConfigError) throw cached;
+  if (cached !== undefined) return cached;
+  try {
+    const config = parseConfig(env);
     parsed.set(env, config);
+    return config;
+  } catch (error) {
+    if (error instanceof ConfigError) parsed.set(env, error);
+    throw error;
   }
-  return config;
 }

@@ -2,6 +2,7 @@
  * One echo connection: every message goes back to its sender, same type, same
  * order; the peer's close is answered with its own code and reason.
  */
+import { canQueue, SLOW_READER_REASON } from "./backpressure";
 import {
   CLOSE_ABNORMAL,
   CLOSE_INTERNAL_ERROR,
@@ -78,10 +79,15 @@ class EchoSession {
       this.close(CLOSE_POLICY_VIOLATION, `rate limit: over ${this.config.maxMessagesPerSecond} messages per second`);
       return;
     }
+    const replyBytes = size + this.prefixBytes.byteLength;
+    if (!canQueue(this.socket.bufferedAmount, replyBytes)) {
+      this.close(CLOSE_POLICY_VIOLATION, SLOW_READER_REASON);
+      return;
+    }
     try {
       this.socket.send(withPrefix(data, this.config.echoPrefix, this.prefixBytes));
       this.messagesOut++;
-      this.bytesOut += size + this.prefixBytes.byteLength;
+      this.bytesOut += replyBytes;
     } catch (error) {
       this.fail(error);
     }

@@ -29,6 +29,7 @@ export function describeRequest(request: Request): RequestInfo {
   return { method: request.method, url: request.url, headers, cf };
 }
 
+/** The `/info` answer: `describeRequest` as JSON, never cached, readable from any page. */
 export function infoResponse(request: Request): Response {
   return Response.json(describeRequest(request), {
     headers: { "Cache-Control": "no-store", "Access-Control-Allow-Origin": "*" },

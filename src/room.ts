@@ -4,6 +4,7 @@
  * goes to every other member, same bytes, same type, in the order it was sent.
  */
 import { DurableObject } from "cloudflare:workers";
+import { SLOW_READER_REASON, SlowReaderError } from "./backpressure";
 import {
   CLOSE_INTERNAL_ERROR,
   CLOSE_MESSAGE_TOO_BIG,
@@ -85,11 +86,16 @@ export class Room extends DurableObject<Env> {
       this.close(socket, member.id, CLOSE_POLICY_VIOLATION, reason);
       return;
     }
-    for (const { recipient, error } of fanOut(this.ctx.getWebSockets(), socket, message, member.echo)) {
+    for (const { recipient, error } of fanOut(this.ctx.getWebSockets(), socket, message, size, member.echo)) {
       // A member that cannot take a message is dropped rather than allowed to stall the room.
       const id = parseMember(recipient.deserializeAttachment())?.id;
-      logError("room_send_failed", error, { room: this.name, socket: id });
-      this.close(recipient, id, CLOSE_INTERNAL_ERROR, "send failed");
+      if (error instanceof SlowReaderError) {
+        logEvent("room_member_dropped", { room: this.name, socket: id, reason: error.message });
+        this.close(recipient, id, CLOSE_POLICY_VIOLATION, SLOW_READER_REASON);
+      } else {
+        logError("room_send_failed", error, { room: this.name, socket: id });
+        this.close(recipient, id, CLOSE_INTERNAL_ERROR, "send failed");
+      }
     }
   }
 

@@ -31,20 +31,29 @@ export function checkUpgrade(request: Request, config: Config): UpgradeCheck {
     return refuse(431, `upgrade request headers exceed ${MAX_UPGRADE_HEADER_BYTES} bytes`);
   }
   const version = request.headers.get("Sec-WebSocket-Version");
-  if (version !== null && version.trim() !== WEBSOCKET_VERSION) {
-    return refuse(426, `unsupported Sec-WebSocket-Version ${JSON.stringify(version)}; this server speaks 13`, {
+  if (version?.trim() !== WEBSOCKET_VERSION) {
+    const found = version === null ? "no Sec-WebSocket-Version" : `Sec-WebSocket-Version ${JSON.stringify(version)}`;
+    return refuse(426, `${found}; this server speaks ${WEBSOCKET_VERSION}`, {
       "Sec-WebSocket-Version": WEBSOCKET_VERSION,
     });
   }
   const key = request.headers.get("Sec-WebSocket-Key");
-  if (key !== null && !KEY_PATTERN.test(key.trim())) {
+  if (key === null || !KEY_PATTERN.test(key.trim())) {
     return refuse(400, "Sec-WebSocket-Key must be a base64-encoded 16-byte value");
   }
   const origin = request.headers.get("Origin");
-  if (origin !== null && config.allowedOrigins !== "*" && !config.allowedOrigins.has(origin)) {
+  if (origin !== null && !originAllowed(origin, request.url, config.allowedOrigins)) {
     return refuse(403, `origin ${origin} is not allowed to connect`);
   }
   return { ok: true, protocol: chooseSubprotocol(request.headers.get("Sec-WebSocket-Protocol"), config.subprotocols) };
+}
+
+/**
+ * True when a browser page at `origin` may connect: any origin under `"*"`, a listed
+ * one, and always the service's own, so its page keeps working under any policy.
+ */
+export function originAllowed(origin: string, requestUrl: string, allowed: "*" | ReadonlySet<string>): boolean {
+  return allowed === "*" || allowed.has(origin) || origin === new URL(requestUrl).origin;
 }
 
 /** The first subprotocol the client offered that the server speaks, or null: never one it did not list. */
@@ -58,10 +67,11 @@ export function chooseSubprotocol(offered: string | null, supported: ReadonlySet
 }
 
 /** A refusal: plain-text reason on one line, so curl and browsers' devtools both show it. */
-export function refuse(status: number, reason: string, headers: Record<string, string> = {}): UpgradeCheck {
+function refuse(status: number, reason: string, headers: Record<string, string> = {}): UpgradeCheck {
   return { ok: false, response: textResponse(status, reason, headers) };
 }
 
+/** A plain-text response of one line: `reason` and a newline. */
 export function textResponse(status: number, reason: string, headers: Record<string, string> = {}): Response {
   return new Response(`${reason}\n`, { status, headers: { "Content-Type": "text/plain; charset=utf-8", ...headers } });
 }

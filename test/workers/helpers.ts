@@ -25,9 +25,14 @@ export function fetchWorker(path: string, init: RequestInit = {}): Promise<Respo
 
 /** Sends a request to the Worker's handler with some `[vars]` overridden. */
 export function fetchWithVars(path: string, vars: Partial<Env>, init: RequestInit = {}): Promise<Response> {
+  return fetchWithEnv(path, { ...env, ...vars }, init);
+}
+
+/** Sends a request to the Worker's handler with this exact `env` object (config is cached per env). */
+export function fetchWithEnv(path: string, testEnv: Env, init: RequestInit = {}): Promise<Response> {
   // A request made in a test has no edge `cf` fields; the handler reads them as optional.
   const request = new Request(`http://edge-echo.test${path}`, init) as Request<unknown, IncomingRequestCfProperties>;
-  return Promise.resolve(worker.fetch(request, { ...env, ...vars }));
+  return Promise.resolve(worker.fetch(request, testEnv));
 }
 
 /** Opens an echo socket on `path` and returns the accepted client end. */

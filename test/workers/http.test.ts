@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { accept, fetchWithVars, fetchWorker, finish, upgradeHeaders } from "./helpers";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { accept, fetchWithEnv, fetchWithVars, fetchWorker, finish, upgradeHeaders } from "./helpers";
 
 describe("plain HTTP on the WebSocket endpoint", () => {
   it("answers GET /ws without an upgrade with 426, a one-line reason and Upgrade: websocket", async () => {
@@ -35,10 +36,19 @@ describe("static assets", () => {
     expect(await response.text()).toContain("<title>");
   });
 
-  it("answers an unknown path with 404 from the assets", async () => {
+  it("answers an unknown path with 404 and a page naming the real endpoints", async () => {
     const response = await fetchWorker("/no/such/file.txt");
     expect(response.status).toBe(404);
-    await response.body?.cancel();
+    const page = await response.text();
+    expect(page).toContain("<code>/ws</code>");
+    expect(page).toContain("<code>/rooms/&lt;name&gt;</code>");
+  });
+
+  it("answers POST / with 405 and a reason, not an empty body", async () => {
+    const response = await fetchWorker("/", { method: "POST" });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("Allow")).toBe("GET, HEAD");
+    expect(await response.text()).toBe("POST is not allowed on /; use GET\n");
   });
 });
 
@@ -75,6 +85,23 @@ describe("upgrade checks", () => {
     expect(await response.text()).toBe("Sec-WebSocket-Key must be a base64-encoded 16-byte value\n");
   });
 
+  it("refuses an upgrade without Sec-WebSocket-Key with 400", async () => {
+    const headers = upgradeHeaders();
+    delete headers["Sec-WebSocket-Key"];
+    const response = await fetchWorker("/ws", { headers });
+    expect(response.status).toBe(400);
+    expect(response.webSocket).toBeNull();
+    await response.body?.cancel();
+  });
+
+  it("refuses an upgrade without Sec-WebSocket-Version with 426", async () => {
+    const headers = upgradeHeaders();
+    delete headers["Sec-WebSocket-Version"];
+    const response = await fetchWorker("/ws", { headers });
+    expect(response.status).toBe(426);
+    expect(await response.text()).toBe("no Sec-WebSocket-Version; this server speaks 13\n");
+  });
+
   it("refuses an unsupported Sec-WebSocket-Version with 426 and names the one it speaks", async () => {
     const response = await fetchWorker("/ws", { headers: upgradeHeaders({ "Sec-WebSocket-Version": "8" }) });
     expect(response.status).toBe(426);
@@ -108,6 +135,13 @@ describe("upgrade checks", () => {
     }
   });
 
+  it("always lets the service's own page connect, whatever ALLOWED_ORIGINS lists", async () => {
+    const vars = { ALLOWED_ORIGINS: "https://app.example" };
+    const own = await fetchWithVars("/ws", vars, { headers: upgradeHeaders({ Origin: "http://edge-echo.test" }) });
+    expect(own.status).toBe(101);
+    await finish(accept(own));
+  });
+
   it("answers with the first offered subprotocol it speaks, and never one it does not", async () => {
     const vars = { SUBPROTOCOLS: "echo.v2, echo.v1" };
     const chosen = await fetchWithVars("/ws", vars, {
@@ -132,9 +166,16 @@ describe("upgrade checks", () => {
 });
 
 describe("configuration", () => {
-  it("fails every request with 500 and a pointer to the logs when a var is invalid", async () => {
-    const response = await fetchWithVars("/ws", { MAX_MESSAGE_BYTES: "lots" }, { headers: upgradeHeaders() });
-    expect(response.status).toBe(500);
-    expect(await response.text()).toBe("service misconfigured: see the Worker's logs\n");
+  it("fails every request with 500 and a pointer to the logs when a var is invalid, logging it once", async () => {
+    const logged = vi.spyOn(console, "error");
+    const badEnv = { ...env, MAX_MESSAGE_BYTES: "lots" };
+    for (let i = 0; i < 3; i++) {
+      const response = await fetchWithEnv("/ws", badEnv, { headers: upgradeHeaders() });
+      expect(response.status).toBe(500);
+      expect(await response.text()).toBe("service misconfigured: see the Worker's logs\n");
+    }
+    expect(logged).toHaveBeenCalledTimes(1);
+    expect(String(logged.mock.calls[0]?.[0])).toContain("MAX_MESSAGE_BYTES must be an integer");
+    logged.mockRestore();
   });
 });

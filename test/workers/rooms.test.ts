@@ -142,6 +142,7 @@ describe("GET /rooms/:name", () => {
 
 describe("joining", () => {
   const invalid = [
+    ["no name at all", "/rooms"],
     ["an empty name", "/rooms/"],
     ["a name of 65 characters", `/rooms/${"a".repeat(65)}`],
     ["a space", "/rooms/a%20b"],
