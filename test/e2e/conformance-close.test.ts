@@ -123,3 +123,39 @@ describe("close reasons", () => {
     expect((await socket.waitForClose()).code).toBe(CLOSE_INVALID_PAYLOAD);
   });
 });
+
+describe("the same close answers from a broadcast room", () => {
+  async function joinRoom(): Promise<RawWebSocket> {
+    const socket = await openRaw(`${wsUrl}/rooms/close-${crypto.randomUUID()}`);
+    sockets.push(socket);
+    return socket;
+  }
+
+  it.each([
+    [4000, "bye", 4000, "bye"],
+    [999, "r", CLOSE_PROTOCOL_ERROR, "invalid close code 999"],
+    [1004, "r", CLOSE_PROTOCOL_ERROR, "invalid close code 1004"],
+    [1006, "r", CLOSE_PROTOCOL_ERROR, "invalid close code 1006"],
+    [1015, "r", CLOSE_PROTOCOL_ERROR, "invalid close code 1015"],
+    [2000, "r", CLOSE_PROTOCOL_ERROR, "invalid close code 2000"],
+  ])("answers a member's close %i with %s by %i %s", async (code, reason, answer, answerReason) => {
+    const socket = await joinRoom();
+    socket.sendClose(code, reason);
+    expect(await socket.waitForClose()).toMatchObject({ code: answer, reason: answerReason });
+  });
+
+  it("answers a member's close reason that is not valid UTF-8 with 1007", async () => {
+    const socket = await joinRoom();
+    socket.sendClose(4000, Buffer.from([0x62, 0xff]));
+    expect(await socket.waitForClose()).toMatchObject({
+      code: CLOSE_INVALID_PAYLOAD,
+      reason: "close reason is not valid UTF-8",
+    });
+  });
+
+  it("answers a member's empty close with 1000", async () => {
+    const socket = await joinRoom();
+    socket.sendClose(null);
+    expect(await socket.waitForClose()).toMatchObject({ code: CLOSE_NORMAL, reason: "" });
+  });
+});
