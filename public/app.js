@@ -15,7 +15,12 @@ const BACKOFF_BASE_MS = 1000;
 const BACKOFF_CAP_MS = 30_000;
 /** A connection open this long was healthy: the next unexpected close starts the backoff afresh. */
 const STABLE_OPEN_MS = 10_000;
-const MEMBERS_POLL_MS = 5000;
+/**
+ * The member count is fetched on joining, on the refresh button, when the tab comes back,
+ * and after room traffic at most this often. Never on a timer alone: each count wakes the
+ * room's Durable Object, and an idle room must be left to hibernate.
+ */
+const MEMBERS_REFRESH_MS = 5000;
 /** Sends still awaiting their echo; past this the oldest are forgotten (a server that does not echo). */
 const MAX_PENDING = 10_000;
 /** The server's rule for room names. */
@@ -75,6 +80,7 @@ const ui = {
   join: byId("join", HTMLButtonElement),
   leave: byId("leave", HTMLButtonElement),
   members: byId("members", HTMLOutputElement),
+  membersRefresh: byId("members-refresh", HTMLButtonElement),
   textForm: byId("text-form", HTMLFormElement),
   message: byId("message", HTMLInputElement),
   send: byId("send", HTMLButtonElement),
@@ -109,6 +115,8 @@ let attempt = 0;
 /** @type {{ timer: number, tick: number, url: string } | null} */
 let retry = null;
 let membersTimer = 0;
+let membersActive = false;
+let membersFetchedAt = 0;
 
 /** `ws:`/`wss:` matching the page, same host and port, on `path`. @param {string} path */
 function socketUrl(path) {
@@ -189,7 +197,9 @@ function connect(url) {
     updateControls();
   });
   ws.addEventListener("message", (event) => {
-    if (conn === current) received(conn, event.data);
+    if (conn !== current) return;
+    received(conn, event.data);
+    membersAfterTraffic();
   });
   ws.addEventListener("close", (event) => {
     if (conn !== current) return;
@@ -280,31 +290,42 @@ function isOpen() {
 
 function updateControls() {
   const open = isOpen();
-  ui.connect.disabled = current !== null && !current.byUser;
+  // Connect stays enabled while open: it switches to whatever the URL field names.
   ui.disconnect.disabled = (current === null || current.byUser) && retry === null;
   for (const control of [ui.send, ui.sendHex, ui.file]) control.disabled = !open;
   ui.leave.disabled = modeFor(ui.url.value).kind !== "room";
+  ui.membersRefresh.disabled = !open || current?.mode.kind !== "room";
 }
 
 // ---------------------------------------------------------------- rooms
 
 function startMembers() {
   stopMembers();
+  membersActive = true;
   refreshMembers();
-  membersTimer = setInterval(() => {
-    if (document.visibilityState === "visible") refreshMembers();
-  }, MEMBERS_POLL_MS);
 }
 
 function stopMembers() {
-  clearInterval(membersTimer);
+  membersActive = false;
+  clearTimeout(membersTimer);
   membersTimer = 0;
+}
+
+/** After room traffic (the room is awake anyway): refresh the count, at most once per interval. */
+function membersAfterTraffic() {
+  if (!membersActive || membersTimer !== 0 || document.visibilityState !== "visible") return;
+  const wait = Math.max(0, membersFetchedAt + MEMBERS_REFRESH_MS - performance.now());
+  membersTimer = setTimeout(() => {
+    membersTimer = 0;
+    refreshMembers();
+  }, wait);
 }
 
 /** `GET /rooms/<name>` on the socket's host: `{ name, connections }`. */
 async function refreshMembers() {
   const conn = current;
   if (conn?.mode.kind !== "room") return;
+  membersFetchedAt = performance.now();
   const url = new URL(conn.url);
   url.protocol = url.protocol === "wss:" ? "https:" : "http:";
   url.search = "";
@@ -339,6 +360,7 @@ function send(data, label) {
   }
   stats.sent++;
   addEntry(entryFor("sent", data, label));
+  membersAfterTraffic();
 }
 
 /**
@@ -579,8 +601,9 @@ ui.clear.addEventListener("click", () => {
 });
 
 document.addEventListener("visibilitychange", () => {
-  if (document.visibilityState === "visible" && membersTimer !== 0) refreshMembers();
+  if (document.visibilityState === "visible" && membersActive) refreshMembers();
 });
+ui.membersRefresh.addEventListener("click", () => refreshMembers());
 // Back online: no point waiting out the backoff.
 addEventListener("online", () => {
   if (retry) connect(retry.url);

@@ -120,6 +120,16 @@ describe("the echo client", () => {
     await waitForRow(page, "echo", "hello world!");
   });
 
+  it("Connect while open switches to the URL in the field, here the root path /", async () => {
+    const { page } = await openClient();
+    await page.fill("#url", `${inject("wsUrl")}/`);
+    await page.press("#url", "Enter");
+    await page.locator("#log", { hasText: `connected to ${inject("wsUrl")}/` }).waitFor({ timeout: 5_000 });
+    expect(await waitForStatus(page, "open")).toBe("Open · echo");
+    await page.click("#send");
+    expect((await waitForRow(page, "echo", "hello world!")).rtt).toMatch(RTT_TEXT);
+  });
+
   it("Disconnect sends the close code and reason from the options, and the server answers with them", async () => {
     const { page } = await openClient();
     await page.click("summary");
@@ -208,9 +218,11 @@ describe("room mode", () => {
     await join(alice.page, room);
     await join(bob.page, room);
     expect(await alice.page.inputValue("#url")).toBe(`${inject("wsUrl")}/rooms/${room}`);
-    // Bob counts on joining; Alice on her next 5-second poll.
+    // Bob counts on joining; Alice when she asks (no timer polls an idle room awake).
     await bob.page.locator("#members", { hasText: /^2$/ }).waitFor({ timeout: 5_000 });
-    await alice.page.locator("#members", { hasText: /^2$/ }).waitFor({ timeout: 12_000 });
+    expect(await alice.page.textContent("#members")).toBe("1");
+    await alice.page.click("#members-refresh");
+    await alice.page.locator("#members", { hasText: /^2$/ }).waitFor({ timeout: 5_000 });
 
     await alice.page.fill("#message", "from alice");
     await alice.page.click("#send");
@@ -221,6 +233,12 @@ describe("room mode", () => {
     // Without echo, a member never receives its own message.
     expect(await rowData(alice.page, "echo")).toEqual([]);
     expect(await rowData(alice.page, "peer")).toEqual(["b0 b0"]);
+
+    // Traffic wakes the room anyway, so it also refreshes the count (at most every 5 s).
+    await bob.page.close();
+    await alice.page.fill("#message", "anyone?");
+    await alice.page.click("#send");
+    await alice.page.locator("#members", { hasText: /^1$/ }).waitFor({ timeout: 12_000 });
   });
 
   it("with “echo my messages” the sender's own message comes back as an echo with its round-trip time", async () => {
