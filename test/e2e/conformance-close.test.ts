@@ -4,26 +4,14 @@
  * close below is ours (src/close-codes.ts `closeReplyFor`), chosen from what
  * the runtime reports: code and decoded reason.
  */
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
+import { rawConnector } from "./raw-connector.ts";
 import { OP_CLOSE, OP_TEXT } from "./raw-frames.ts";
-import type { RawWebSocket } from "./raw-socket.ts";
-import { openRaw } from "./raw-upgrade.ts";
 
 const CLOSE_NORMAL = 1000;
 const CLOSE_PROTOCOL_ERROR = 1002;
 const CLOSE_INVALID_PAYLOAD = 1007;
-const wsUrl = inject("wsUrl");
-const sockets: RawWebSocket[] = [];
-
-async function connect(): Promise<RawWebSocket> {
-  const socket = await openRaw(wsUrl);
-  sockets.push(socket);
-  return socket;
-}
-
-afterEach(() => {
-  for (const socket of sockets.splice(0)) socket.destroy();
-});
+const connect = rawConnector(inject("wsUrl"));
 
 describe("valid close codes", () => {
   it.each([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4000, 4999])(
@@ -125,11 +113,7 @@ describe("close reasons", () => {
 });
 
 describe("the same close answers from a broadcast room", () => {
-  async function joinRoom(): Promise<RawWebSocket> {
-    const socket = await openRaw(`${wsUrl}/rooms/close-${crypto.randomUUID()}`);
-    sockets.push(socket);
-    return socket;
-  }
+  const joinRoom = () => connect(`/rooms/close-${crypto.randomUUID()}`);
 
   it.each([
     [4000, "bye", 4000, "bye"],

@@ -3,24 +3,12 @@
  * fragmentation, UTF-8, reserved bits and opcodes, pings. Where the runtime
  * decides differently from the RFC, the test pins what it does (see README "Hardening").
  */
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
+import { rawConnector } from "./raw-connector.ts";
 import { OP_BINARY, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT } from "./raw-frames.ts";
-import type { RawWebSocket } from "./raw-socket.ts";
-import { openRaw } from "./raw-upgrade.ts";
 
 const CLOSE_PROTOCOL_ERROR = 1002;
-const wsUrl = inject("wsUrl");
-const sockets: RawWebSocket[] = [];
-
-async function connect(): Promise<RawWebSocket> {
-  const socket = await openRaw(wsUrl);
-  sockets.push(socket);
-  return socket;
-}
-
-afterEach(() => {
-  for (const socket of sockets.splice(0)) socket.destroy();
-});
+const connect = rawConnector(inject("wsUrl"));
 
 describe("fragmented messages", () => {
   it("echoes a text message sent in three fragments as one whole text message", async () => {

@@ -2,6 +2,7 @@
  * Hand-written WebSocket upgrade requests over `node:net`: any method, path and
  * headers (missing, malformed, huge), and the answer read whatever its status.
  */
+
 import { createHash, randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { DEFAULT_TIMEOUT_MS, RawWebSocket, withTimeout } from "./raw-socket.ts";
