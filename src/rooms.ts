@@ -51,5 +51,6 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
     return textResponse(503, "room unavailable, try again", { "Retry-After": "1" });
   }
   const info: RoomInfo = { name: path.name, connections };
-  return Response.json(info, { headers: { "Cache-Control": "no-store" } });
+  // Readable from any page, like the echo itself: a count is no secret.
+  return Response.json(info, { headers: { "Cache-Control": "no-store", "Access-Control-Allow-Origin": "*" } });
 }

@@ -111,6 +111,7 @@ describe("GET /rooms/:name", () => {
     const empty = await fetchWorker(`/rooms/${room}`);
     expect(empty.status).toBe(200);
     expect(empty.headers.get("Content-Type")).toMatch(/^application\/json/);
+    expect(empty.headers.get("Access-Control-Allow-Origin")).toBe("*");
     expect(await empty.json()).toEqual({ name: room, connections: 0 });
 
     const alice = await joinRoom(room);
