@@ -35,31 +35,31 @@ export type CloseReply = { code: number; reason: string } | null;
 /**
  * The answer to a peer's close: the same code and reason when the code is valid,
  * 1000 when the peer sent no code (1005), 1002 for a code that may not appear on
- * the wire (1006 and 1015 included, when a peer put them in a frame), 1007 for a
- * reason that was not UTF-8, and nothing when the connection dropped without a
- * close frame (`wasClean` false): the transport is gone.
+ * the wire (1006 and 1015 included, when a peer put them in a frame) or a reason
+ * longer than a close frame can carry, 1007 for a reason that was not UTF-8, and
+ * nothing when the connection dropped without a close frame (`wasClean` false):
+ * the transport is gone.
  */
 export function closeReplyFor(code: number, reason: string, wasClean: boolean): CloseReply {
   if (!wasClean) return null;
   if (code === CLOSE_NO_STATUS) return { code: CLOSE_NORMAL, reason: "" };
   if (!isValidCloseCode(code)) return { code: CLOSE_PROTOCOL_ERROR, reason: `invalid close code ${code}` };
-  // The runtime decodes the reason before we see it, turning invalid UTF-8 into U+FFFD;
-  // a well-behaved peer has no reason to send U+FFFD itself, so take it as the mark.
-  if (reason.includes(REPLACEMENT_CHARACTER))
-    return { code: CLOSE_INVALID_PAYLOAD, reason: "close reason is not valid UTF-8" };
-  return { code, reason: truncateReason(reason) };
+  // The runtime decodes the reason before we see it, turning invalid UTF-8 into U+FFFD
+  // (3 bytes, for at least 1 on the wire); a well-behaved peer has no reason to send
+  // U+FFFD itself, so take it as the mark.
+  const replaced = countReplacements(reason);
+  if (encoder.encode(reason).byteLength - 2 * replaced > MAX_CLOSE_REASON_BYTES)
+    return { code: CLOSE_PROTOCOL_ERROR, reason: `close reason over ${MAX_CLOSE_REASON_BYTES} bytes` };
+  if (replaced > 0) return { code: CLOSE_INVALID_PAYLOAD, reason: "close reason is not valid UTF-8" };
+  return { code, reason };
 }
 
 const REPLACEMENT_CHARACTER = "\uFFFD";
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
-/** Cuts a reason to 123 UTF-8 bytes on a character boundary, so `close()` never throws on length. */
-export function truncateReason(reason: string): string {
-  const bytes = encoder.encode(reason);
-  if (bytes.byteLength <= MAX_CLOSE_REASON_BYTES) return reason;
-  let end = MAX_CLOSE_REASON_BYTES;
-  // Step back over UTF-8 continuation bytes (10xxxxxx) to a character start.
-  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  return decoder.decode(bytes.subarray(0, end));
+function countReplacements(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf(REPLACEMENT_CHARACTER); at !== -1; at = text.indexOf(REPLACEMENT_CHARACTER, at + 1))
+    count++;
+  return count;
 }

@@ -1,5 +1,5 @@
 /**
- * The browser client (public/) in Debian's Chromium against a real `wrangler dev`:
+ * The browser client (public/) in a real Chromium (see chromium.ts) against a real `wrangler dev`:
  * what a person clicking and typing sees.
  */
 import { randomUUID } from "node:crypto";
@@ -37,6 +37,32 @@ async function openClient(httpUrl = inject("httpUrl")): Promise<WatchedPage> {
   await waitForStatus(watched.page, "open");
   return watched;
 }
+
+describe("the test browser", () => {
+  // The pinned Chromium's package recommends --disable-web-security for serverless use; these
+  // tests only mean something if the browser keeps the rules a person's browser keeps.
+  it("keeps the same-origin policy: a page on localhost can read 127.0.0.1's /info (CORS) but not its page", async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const target = inject("httpUrl");
+      const foreignOrigin = target.replace("127.0.0.1", "localhost");
+      await page.goto(`${foreignOrigin}/404-for-a-blank-page`);
+      const outcome = await page.evaluate(async (url) => {
+        const info = (await (await fetch(`${url}/info`)).json()) as { headers: Record<string, string> };
+        const page = await fetch(`${url}/`).then(
+          () => "read",
+          (error: unknown) => String(error),
+        );
+        return { origin: info.headers.origin, page };
+      }, target);
+      expect(outcome.origin).toBe(foreignOrigin);
+      expect(outcome.page).toMatch(/^TypeError/);
+    } finally {
+      await context.close();
+    }
+  });
+});
 
 describe("the echo client", () => {
   it("connects by itself to /ws on its own host and port, with ws: because the page is http:", async () => {

@@ -1,32 +1,14 @@
 /**
- * Debian's Chromium driven by playwright-core, for the browser tests and the
- * screenshot script. Never downloads a browser: a missing /usr/bin/chromium is an error.
+ * Headless Chromium driven by playwright-core, for the browser tests and the screenshot
+ * script. Which Chromium: see chromium.ts (never a download).
  */
-import { existsSync } from "node:fs";
 import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
-
-export const CHROMIUM_PATH = "/usr/bin/chromium";
+import { CHROMIUM_FLAGS, chromiumExecutable } from "./chromium.ts";
 
 /** Launches headless Chromium with nothing that phones home. */
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `no Chromium at ${CHROMIUM_PATH}: install Debian's package (apt-get install chromium); these tests never download a browser`,
-    );
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const { path } = await chromiumExecutable();
+  return chromium.launch({ executablePath: path, headless: true, args: [...CHROMIUM_FLAGS] });
 }
 
 /** A page plus what it did that a clean page must not: console errors, uncaught exceptions, foreign requests. */

@@ -105,6 +105,17 @@ describe("close reasons", () => {
     });
   });
 
+  // Autobahn 7.3.6: a 126-byte close payload is a control frame over 125 bytes. The runtime
+  // hands it to the Worker anyway, so the Worker must refuse it.
+  it("answers a close with a 124-byte reason (a 126-byte control frame) with 1002", async () => {
+    const socket = await connect();
+    socket.sendClose(CLOSE_NORMAL, "a".repeat(124));
+    expect(await socket.waitForClose()).toMatchObject({
+      code: CLOSE_PROTOCOL_ERROR,
+      reason: "close reason over 123 bytes",
+    });
+  });
+
   it("answers a valid reason containing U+FFFD with 1007 too: after decoding it cannot be told apart", async () => {
     const socket = await connect();
     socket.sendClose(4000, "\ufffd");
@@ -134,6 +145,15 @@ describe("the same close answers from a broadcast room", () => {
     expect(await socket.waitForClose()).toMatchObject({
       code: CLOSE_INVALID_PAYLOAD,
       reason: "close reason is not valid UTF-8",
+    });
+  });
+
+  it("answers a member's close with a 124-byte reason with 1002", async () => {
+    const socket = await joinRoom();
+    socket.sendClose(CLOSE_NORMAL, "a".repeat(124));
+    expect(await socket.waitForClose()).toMatchObject({
+      code: CLOSE_PROTOCOL_ERROR,
+      reason: "close reason over 123 bytes",
     });
   });
 

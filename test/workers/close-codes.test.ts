@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { closeReplyFor, isValidCloseCode, MAX_CLOSE_REASON_BYTES, truncateReason } from "../../src/close-codes";
+import { closeReplyFor, isValidCloseCode } from "../../src/close-codes";
 
 describe("isValidCloseCode", () => {
   it.each([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4000, 4999])(
@@ -32,16 +32,16 @@ describe("closeReplyFor", () => {
   it("answers a reason the runtime decoded with U+FFFD (invalid UTF-8) with 1007", () => {
     expect(closeReplyFor(1000, "bad \uFFFD", true)).toEqual({ code: 1007, reason: "close reason is not valid UTF-8" });
   });
-});
-
-describe("truncateReason", () => {
-  it("leaves a reason of up to 123 bytes alone", () => {
-    const reason = "a".repeat(MAX_CLOSE_REASON_BYTES);
-    expect(truncateReason(reason)).toBe(reason);
+  it("answers a reason of up to 123 bytes with the same reason, multi-byte characters included", () => {
+    const reason = `${"é".repeat(61)}x`; // 123 bytes of UTF-8
+    expect(closeReplyFor(4000, reason, true)).toEqual({ code: 4000, reason });
   });
-  it("cuts a longer reason to 123 bytes without splitting a character", () => {
-    const cut = truncateReason("é".repeat(100)); // 200 bytes, 2 bytes a character
-    expect(cut).toBe("é".repeat(61));
-    expect(new TextEncoder().encode(cut).byteLength).toBeLessThanOrEqual(MAX_CLOSE_REASON_BYTES);
+  it("answers a reason over 123 bytes with 1002: no valid close frame carries one (Autobahn 7.3.6)", () => {
+    expect(closeReplyFor(1000, "a".repeat(124), true)).toEqual({ code: 1002, reason: "close reason over 123 bytes" });
+    expect(closeReplyFor(1000, "é".repeat(62), true)).toEqual({ code: 1002, reason: "close reason over 123 bytes" });
+  });
+  it("counts each U+FFFD as at least one byte on the wire, so an invalid 123-byte reason is 1007, not 1002", () => {
+    const decoded = `${"a".repeat(120)}\uFFFD\uFFFD\uFFFD`; // 129 bytes decoded, 123 or fewer sent
+    expect(closeReplyFor(4000, decoded, true)).toEqual({ code: 1007, reason: "close reason is not valid UTF-8" });
   });
 });
