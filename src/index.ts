@@ -4,18 +4,17 @@
  * everything else is a static asset.
  */
 import { type Config, configFor } from "./config";
-import { acceptEcho } from "./echo";
-import { infoResponse } from "./info";
-import { logError } from "./log";
-import { ROOMS_PATH_PREFIX } from "./room-name";
-import { handleRoom } from "./rooms";
-import { checkUpgrade, isUpgrade, textResponse } from "./upgrade";
+import { acceptEcho } from "./echo/session";
+import { infoResponse } from "./http/info";
+import { methodNotAllowed, misconfigured, notAnUpgrade, READ_METHODS } from "./http/responses";
+import { checkUpgrade, isUpgrade } from "./http/upgrade";
+import { ROOMS_PATH_PREFIX } from "./rooms/name";
+import { handleRoom } from "./rooms/route";
 
-export { Room } from "./room";
+export { Room } from "./rooms/room";
 
 /** Paths that echo. `/` too: the original page connected to `ws://host/`. */
 const ECHO_PATHS = new Set(["/", "/ws"]);
-const READ_METHODS = new Set(["GET", "HEAD"]);
 
 export default {
   fetch(request, env) {
@@ -44,29 +43,3 @@ export default {
     return env.ASSETS.fetch(request);
   },
 } satisfies ExportedHandler<Env>;
-
-/** Config errors already logged by this isolate: each is logged once, not per request. */
-const reported = new WeakSet<object>();
-
-function misconfigured(error: unknown): Response {
-  if (typeof error === "object" && error !== null && !reported.has(error)) {
-    reported.add(error);
-    logError("config_invalid", error);
-  }
-  return textResponse(500, "service misconfigured: see the Worker's logs");
-}
-
-function methodNotAllowed(method: string, path: string): Response {
-  return textResponse(405, `${method} is not allowed on ${path}; use GET`, { Allow: "GET, HEAD" });
-}
-
-/** A plain HTTP request to a WebSocket endpoint: say what it needs. */
-function notAnUpgrade(request: Request): Response {
-  if (!READ_METHODS.has(request.method)) {
-    return textResponse(405, `${request.method} is not allowed here; open a WebSocket with GET`, { Allow: "GET" });
-  }
-  return textResponse(426, "this is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)", {
-    Upgrade: "websocket",
-    Connection: "Upgrade",
-  });
-}

@@ -1,7 +1,7 @@
 /**
  * The closing handshake (RFC 6455 §5.5.1, §7.4) against the echo under
  * `wrangler dev`. Our Worker accepts half-open, so every answer to a client's
- * close below is ours (src/close-codes.ts `closeReplyFor`), chosen from what
+ * close below is ours (src/protocol/close-codes.ts `closeReplyFor`), chosen from what
  * the runtime reports: code and decoded reason.
  */
 import { describe, expect, inject, it } from "vitest";

@@ -2,7 +2,7 @@
  * The opening handshake and plain HTTP against `wrangler dev` with wrangler.toml's
  * defaults. Each refusal is pinned with its exact status and who gives it: the
  * runtime ("ERROR: ..." bodies, before the Worker runs) or our Worker
- * (src/upgrade.ts, src/index.ts). After every refusal the service still echoes.
+ * (src/http/upgrade.ts, src/index.ts). After every refusal the service still echoes.
  */
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { KiB } from "./payloads.ts";
@@ -51,7 +51,7 @@ describe("accepted upgrades", () => {
     expect((await upgrade({ headers: { Connection: null } })).status).toBe(101);
   });
 
-  // The dev proxy re-handshakes with its own key, so src/upgrade.ts never sees the client's.
+  // The dev proxy re-handshakes with its own key, so src/http/upgrade.ts never sees the client's.
   it.each(["abc", "!!!!!!!!!!!!!!!!!!!!!!==", Buffer.alloc(15).toString("base64")])(
     "accepts the malformed key %j under wrangler dev, with the accept value computed from it",
     async (key) => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { JOIN_TICKET_HEADER } from "../../src/room-member";
-import { INVALID_ECHO_FLAG, INVALID_ROOM_NAME } from "../../src/room-name";
-import { bytesOf, fetchWithVars, fetchWorker, upgradeHeaders, waitForMessage, waitForMessages } from "./helpers";
-import { freshRoom, joinMany, joinResponse, joinRoom, roomConnections } from "./room-helpers";
+import { JOIN_TICKET_HEADER } from "../../../src/rooms/member";
+import { INVALID_ECHO_FLAG, INVALID_ROOM_NAME } from "../../../src/rooms/name";
+import { bytesOf, fetchWithVars, fetchWorker, upgradeHeaders, waitForMessage, waitForMessages } from "../helpers";
+import { freshRoom, joinMany, joinResponse, joinRoom, roomConnections } from "./helpers";
 
 describe("a room", () => {
   it("delivers a member's message to every other member", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bytesOf, connect, finish, waitForMessages } from "./helpers";
+import { bytesOf, connect, finish, waitForMessages } from "../helpers";
 
 describe("ECHO_PREFIX", () => {
   it("replies in the original server's format: prefix then message, type kept", async () => {

@@ -2,7 +2,7 @@
  * The broadcast step of a room: one message to every open member but its sender.
  * Pure over a minimal socket shape, so dropping a failing member is unit-tested.
  */
-import { canQueue, SlowReaderError } from "./backpressure";
+import { canQueue, SlowReaderError } from "../protocol/backpressure";
 
 /** `WebSocket.OPEN`: only open sockets may be sent to; `send()` throws once `close()` was called. */
 const OPEN = 1;

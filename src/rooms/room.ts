@@ -4,20 +4,20 @@
  * goes to every other member, same bytes, same type, in the order it was sent.
  */
 import { DurableObject } from "cloudflare:workers";
-import { SLOW_READER_REASON, SlowReaderError } from "./backpressure";
+import { protocolHeader, refusedSocket } from "../http/refused-socket";
+import { logError, logEvent } from "../log";
+import { SLOW_READER_REASON, SlowReaderError } from "../protocol/backpressure";
 import {
   CLOSE_INTERNAL_ERROR,
   CLOSE_MESSAGE_TOO_BIG,
   CLOSE_POLICY_VIOLATION,
   CLOSE_TRY_AGAIN_LATER,
   closeReplyFor,
-} from "./close-codes";
+} from "../protocol/close-codes";
+import { messageBytes } from "../protocol/frames";
+import { TokenBucket } from "../protocol/rate-limit";
 import { fanOut } from "./fan-out";
-import { messageBytes } from "./frames";
-import { logError, logEvent } from "./log";
-import { TokenBucket } from "./rate-limit";
-import { protocolHeader, refusedSocket } from "./refused-socket";
-import { JOIN_TICKET_HEADER, type Member, memberFrom, parseJoinTicket, parseMember } from "./room-member";
+import { JOIN_TICKET_HEADER, type Member, memberFrom, parseJoinTicket, parseMember } from "./member";
 
 /** The keep-alive pair the runtime answers itself, so a member's keep-alives never wake the room. */
 export const KEEPALIVE_REQUEST = "ping";
@@ -45,7 +45,7 @@ export class Room extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(KEEPALIVE_REQUEST, KEEPALIVE_RESPONSE));
   }
 
-  /** A join forwarded by the Worker (src/rooms.ts), carrying its `JoinTicket`. */
+  /** A join forwarded by the Worker (src/rooms/route.ts), carrying its `JoinTicket`. */
   override fetch(request: Request): Response {
     try {
       const ticket = parseJoinTicket(request.headers.get(JOIN_TICKET_HEADER));

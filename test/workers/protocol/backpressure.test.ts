@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canQueue, MAX_UNSENT_BYTES } from "../../src/backpressure";
+import { canQueue, MAX_UNSENT_BYTES } from "../../../src/protocol/backpressure";
 
 describe("canQueue", () => {
   it("takes any message, even one of the full cap, when nothing is waiting", () => {

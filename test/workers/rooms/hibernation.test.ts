@@ -1,9 +1,9 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { KEEPALIVE_REQUEST, KEEPALIVE_RESPONSE, type Room } from "../../src/room";
-import { waitForClose, waitForMessage, waitForMessages } from "./helpers";
-import { freshRoom, joinMany, joinRoom, roomConnections } from "./room-helpers";
+import { KEEPALIVE_REQUEST, KEEPALIVE_RESPONSE, type Room } from "../../../src/rooms/room";
+import { waitForClose, waitForMessage, waitForMessages } from "../helpers";
+import { freshRoom, joinMany, joinRoom, roomConnections } from "./helpers";
 
 function roomStub(name: string): DurableObjectStub<Room> {
   return env.ROOMS.get(env.ROOMS.idFromName(name));

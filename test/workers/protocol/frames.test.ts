@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { messageBytes, utf8ByteLength, withPrefix } from "../../src/frames";
+import { messageBytes, utf8ByteLength, withPrefix } from "../../../src/protocol/frames";
 
 describe("utf8ByteLength", () => {
   it.each(["", "ascii", "é", "世界", "👋🏽", "𝄞", "\u0000", "mixed é 世 👋"])(

@@ -2,18 +2,19 @@
  * One echo connection: every message goes back to its sender, same type, same
  * order; the peer's close is answered with its own code and reason.
  */
-import { canQueue, SLOW_READER_REASON } from "./backpressure";
+
+import { type Config, PLATFORM_MAX_MESSAGE_BYTES } from "../config";
+import { logError, logEvent } from "../log";
+import { canQueue, SLOW_READER_REASON } from "../protocol/backpressure";
 import {
   CLOSE_ABNORMAL,
   CLOSE_INTERNAL_ERROR,
   CLOSE_MESSAGE_TOO_BIG,
   CLOSE_POLICY_VIOLATION,
   closeReplyFor,
-} from "./close-codes";
-import { type Config, PLATFORM_MAX_MESSAGE_BYTES } from "./config";
-import { messageBytes, withPrefix } from "./frames";
-import { logError, logEvent } from "./log";
-import { TokenBucket } from "./rate-limit";
+} from "../protocol/close-codes";
+import { messageBytes, withPrefix } from "../protocol/frames";
+import { TokenBucket } from "../protocol/rate-limit";
 
 const encoder = new TextEncoder();
 

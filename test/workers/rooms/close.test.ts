@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ROOM_FULL_REASON } from "../../src/room";
-import { accept, waitForClose, waitForMessage, waitForMessages } from "./helpers";
-import { freshRoom, joinMany, joinRoom, roomConnections } from "./room-helpers";
+import { ROOM_FULL_REASON } from "../../../src/rooms/room";
+import { accept, waitForClose, waitForMessage, waitForMessages } from "../helpers";
+import { freshRoom, joinMany, joinRoom, roomConnections } from "./helpers";
 
 describe("closing a room socket", () => {
   it("answers a member's close with the same code and reason", async () => {

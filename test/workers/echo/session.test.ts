@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PLATFORM_MAX_MESSAGE_BYTES } from "../../src/config";
-import { bytesOf, connect, finish, payload, waitForClose, waitForMessage, waitForMessages } from "./helpers";
+import { PLATFORM_MAX_MESSAGE_BYTES } from "../../../src/config";
+import { bytesOf, connect, finish, payload, waitForClose, waitForMessage, waitForMessages } from "../helpers";
 
 describe("the echo", () => {
   it("sends a text message back as the same text", async () => {

@@ -3,7 +3,7 @@
  * what each member socket carries across hibernation (its attachment). Both reach
  * the Room as untyped data, so both are validated when read. Pure: unit-tested.
  */
-import { type Config, PLATFORM_MAX_MESSAGE_BYTES, PLATFORM_MAX_ROOM_CONNECTIONS } from "./config";
+import { type Config, PLATFORM_MAX_MESSAGE_BYTES, PLATFORM_MAX_ROOM_CONNECTIONS } from "../config";
 
 /** The request header carrying a `JoinTicket`. Only the Worker can reach a Room, and it always sets this itself. */
 export const JOIN_TICKET_HEADER = "X-Room-Join";

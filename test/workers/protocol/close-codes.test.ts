@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { closeReplyFor, isValidCloseCode } from "../../src/close-codes";
+import { closeReplyFor, isValidCloseCode } from "../../../src/protocol/close-codes";
 
 describe("isValidCloseCode", () => {
   it.each([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4000, 4999])(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { INVALID_ECHO_FLAG, INVALID_ROOM_NAME, parseEchoFlag, parseRoomPath } from "../../src/room-name";
+import { INVALID_ECHO_FLAG, INVALID_ROOM_NAME, parseEchoFlag, parseRoomPath } from "../../../src/rooms/name";
 
 describe("parseRoomPath", () => {
   it.each(["a", "lobby", "Room_1-b", "x".repeat(64)])("accepts /rooms/%s", (name) => {

@@ -3,7 +3,7 @@
  * count. Waiting for messages and closes is in ./helpers.ts, shared with the echo tests.
  */
 import { onTestFinished } from "vitest";
-import { accept, fetchWithVars, fetchWorker, upgradeHeaders } from "./helpers";
+import { accept, fetchWithVars, fetchWorker, upgradeHeaders } from "../helpers";
 
 /** A room no other test uses, so tests never see each other's members. */
 export function freshRoom(label = "room"): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PLATFORM_MAX_MESSAGE_BYTES, PLATFORM_MAX_ROOM_CONNECTIONS, parseConfig } from "../../src/config";
-import { type JoinTicket, joinTicket, memberFrom, parseJoinTicket, parseMember } from "../../src/room-member";
+import { PLATFORM_MAX_MESSAGE_BYTES, PLATFORM_MAX_ROOM_CONNECTIONS, parseConfig } from "../../../src/config";
+import { type JoinTicket, joinTicket, memberFrom, parseJoinTicket, parseMember } from "../../../src/rooms/member";
 
 const ticket: JoinTicket = {
   echo: true,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TokenBucket } from "../../src/rate-limit";
+import { TokenBucket } from "../../../src/protocol/rate-limit";
 
 describe("TokenBucket", () => {
   it("allows a burst of one second's budget, then refuses", () => {

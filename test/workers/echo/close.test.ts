@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PLATFORM_MAX_MESSAGE_BYTES } from "../../src/config";
-import { connect, finish, waitForClose, waitForMessage } from "./helpers";
+import { PLATFORM_MAX_MESSAGE_BYTES } from "../../../src/config";
+import { connect, finish, waitForClose, waitForMessage } from "../helpers";
 
 describe("the close handshake", () => {
   it.each([

@@ -3,13 +3,15 @@
  * without one. Everything that can be checked here is, before the room's Durable
  * Object is touched; the Room then trusts the ticket it is handed.
  */
-import { CLOSE_INTERNAL_ERROR } from "./close-codes";
-import type { Config } from "./config";
-import { logError } from "./log";
-import { refusedSocket } from "./refused-socket";
-import { JOIN_TICKET_HEADER, joinTicket } from "./room-member";
-import { parseEchoFlag, parseRoomPath } from "./room-name";
-import { checkUpgrade, isUpgrade, textResponse } from "./upgrade";
+
+import type { Config } from "../config";
+import { refusedSocket } from "../http/refused-socket";
+import { READ_METHODS, textResponse } from "../http/responses";
+import { checkUpgrade, isUpgrade } from "../http/upgrade";
+import { logError } from "../log";
+import { CLOSE_INTERNAL_ERROR } from "../protocol/close-codes";
+import { JOIN_TICKET_HEADER, joinTicket } from "./member";
+import { parseEchoFlag, parseRoomPath } from "./name";
 
 /** The body of `GET /rooms/:name`. */
 export interface RoomInfo {
@@ -40,7 +42,7 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
     }
   }
 
-  if (request.method !== "GET" && request.method !== "HEAD") {
+  if (!READ_METHODS.has(request.method)) {
     return textResponse(405, `${request.method} is not allowed on a room; use GET`, { Allow: "GET, HEAD" });
   }
   let connections: number;

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { accept, fetchWithEnv, fetchWithVars, fetchWorker, finish, upgradeHeaders } from "./helpers";
+import { accept, fetchWithEnv, fetchWithVars, fetchWorker, finish, upgradeHeaders } from "../helpers";
 
 describe("plain HTTP on the WebSocket endpoint", () => {
   it("answers GET /ws without an upgrade with 426, a one-line reason and Upgrade: websocket", async () => {

@@ -2,7 +2,8 @@
  * The checks a WebSocket upgrade request must pass before any socket exists
  * (RFC 6455 §4.2.1), each failure a status with a one-line reason.
  */
-import type { Config } from "./config";
+import type { Config } from "../config";
+import { textResponse } from "./responses";
 
 /** Upgrade requests with more header bytes than this are refused with 431: no real client needs more. */
 export const MAX_UPGRADE_HEADER_BYTES = 16 * 1024;
@@ -69,11 +70,6 @@ export function chooseSubprotocol(offered: string | null, supported: ReadonlySet
 /** A refusal: plain-text reason on one line, so curl and browsers' devtools both show it. */
 function refuse(status: number, reason: string, headers: Record<string, string> = {}): UpgradeCheck {
   return { ok: false, response: textResponse(status, reason, headers) };
-}
-
-/** A plain-text response of one line: `reason` and a newline. */
-export function textResponse(status: number, reason: string, headers: Record<string, string> = {}): Response {
-  return new Response(`${reason}\n`, { status, headers: { "Content-Type": "text/plain; charset=utf-8", ...headers } });
 }
 
 function headerBytes(headers: Headers): number {

@@ -3,7 +3,7 @@
  * without bound. `send()` never blocks; it queues, and `bufferedAmount` says how
  * much. A socket whose queue would pass the cap is closed instead of fed.
  */
-import { PLATFORM_MAX_MESSAGE_BYTES } from "./config";
+import { PLATFORM_MAX_MESSAGE_BYTES } from "../config";
 
 /**
  * Most bytes one socket may have waiting to be sent: one platform-size message.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chooseSubprotocol, isUpgrade } from "../../src/upgrade";
+import { chooseSubprotocol, isUpgrade } from "../../../src/http/upgrade";
 
 describe("isUpgrade", () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MAX_UNSENT_BYTES, SlowReaderError } from "../../src/backpressure";
-import { fanOut, type Recipient } from "../../src/fan-out";
+import { MAX_UNSENT_BYTES, SlowReaderError } from "../../../src/protocol/backpressure";
+import { fanOut, type Recipient } from "../../../src/rooms/fan-out";
 
 /** A recipient that records what it is sent, or throws like a socket whose send fails. */
 class Inbox implements Recipient {
