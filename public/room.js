@@ -1,0 +1,117 @@
+// @ts-check
+/** The Room card: joining a room (a socket on `/rooms/<name>`), leaving it, and its member count. */
+import { byId, showError } from "./dom.js";
+import { connect, currentConnection, onSocket, openConnection } from "./socket.js";
+import { modeFor, urlFor, urlValue } from "./url.js";
+
+/**
+ * The member count is fetched on joining, on the refresh button, when the tab comes back,
+ * and after room traffic at most this often. Never on a timer alone: each count wakes the
+ * room's Durable Object, and an idle room must be left to hibernate.
+ */
+const MEMBERS_REFRESH_MS = 5000;
+/** The server's rule for room names. */
+const ROOM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+const ui = {
+  form: byId("room-form", HTMLFormElement),
+  room: byId("room", HTMLInputElement),
+  roomError: byId("room-error", HTMLElement),
+  echo: byId("room-echo", HTMLInputElement),
+  leave: byId("leave", HTMLButtonElement),
+  members: byId("members", HTMLOutputElement),
+  membersRefresh: byId("members-refresh", HTMLButtonElement),
+};
+
+let membersTimer = 0;
+let membersActive = false;
+let membersFetchedAt = 0;
+
+/** Binds Join, Leave and the count's refresh, and follows the socket into and out of rooms. */
+export function setupRoom() {
+  ui.form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = ui.room.value.trim();
+    if (!ROOM_NAME.test(name)) {
+      showError(ui.room, ui.roomError, "Use 1 to 64 letters, digits, - or _.");
+      return;
+    }
+    showError(ui.room, ui.roomError, "");
+    connect(urlFor(`/rooms/${name}`, ui.echo.checked ? { echo: "1" } : {}));
+  });
+  ui.room.addEventListener("input", () => showError(ui.room, ui.roomError, ""));
+  ui.leave.addEventListener("click", () => {
+    ui.members.value = "–";
+    connect(urlFor("/ws"));
+  });
+  ui.membersRefresh.addEventListener("click", () => refreshMembers());
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && membersActive) refreshMembers();
+  });
+  onSocket({
+    connecting({ mode }) {
+      if (mode.kind !== "room") return;
+      ui.room.value = mode.name;
+      ui.echo.checked = mode.echo;
+    },
+    opened({ mode }) {
+      if (mode.kind === "room") startMembers();
+    },
+    received: membersAfterTraffic,
+    sent: membersAfterTraffic,
+    closed: stopMembers,
+    changed() {
+      ui.leave.disabled = modeFor(urlValue()).kind !== "room";
+      ui.membersRefresh.disabled = openConnection()?.mode.kind !== "room";
+    },
+  });
+}
+
+function startMembers() {
+  stopMembers();
+  membersActive = true;
+  refreshMembers();
+}
+
+function stopMembers() {
+  membersActive = false;
+  clearTimeout(membersTimer);
+  membersTimer = 0;
+}
+
+/** After room traffic (the room is awake anyway): refresh the count, at most once per interval. */
+function membersAfterTraffic() {
+  if (!membersActive || membersTimer !== 0 || document.visibilityState !== "visible") return;
+  const wait = Math.max(0, membersFetchedAt + MEMBERS_REFRESH_MS - performance.now());
+  membersTimer = setTimeout(() => {
+    membersTimer = 0;
+    refreshMembers();
+  }, wait);
+}
+
+/** `GET /rooms/<name>` on the socket's host: `{ name, connections }`, checked, as any host may answer. */
+async function refreshMembers() {
+  const conn = currentConnection();
+  if (conn?.mode.kind !== "room") return;
+  membersFetchedAt = performance.now();
+  const url = new URL(conn.url);
+  url.protocol = url.protocol === "wss:" ? "https:" : "http:";
+  url.search = "";
+  try {
+    const response = await fetch(url, { cache: "no-store", headers: { Accept: "application/json" } });
+    /** @type {unknown} */
+    const body = response.ok ? await response.json() : null;
+    if (conn !== currentConnection()) return;
+    const count = roomCount(body);
+    ui.members.value = count === null ? "?" : String(count.connections);
+  } catch {
+    if (conn === currentConnection()) ui.members.value = "?";
+  }
+}
+
+/** @param {unknown} body @returns {{ connections: number } | null} */
+function roomCount(body) {
+  if (typeof body !== "object" || body === null) return null;
+  if (!("connections" in body) || typeof body.connections !== "number") return null;
+  return { connections: body.connections };
+}

@@ -1,0 +1,166 @@
+// @ts-check
+/** The page's one socket: opening it (dropping the one before), closing it, reconnecting; `onSocket` to follow it. */
+import { toPayload, utf8Length } from "./bytes.js";
+import { note } from "./log.js";
+import { cancelReconnect, reconnectScheduled, resetBackoff, scheduleReconnect } from "./reconnect.js";
+import { describeClose, setStatus } from "./status.js";
+import {
+  autoReconnect,
+  closeOptions,
+  describeMode,
+  enableDisconnect,
+  modeFor,
+  protocols,
+  showCloseError,
+  showUrl,
+  showUrlError,
+} from "./url.js";
+
+/** @import { Payload } from "./bytes.js" */
+/** @import { Mode } from "./url.js" */
+
+/** A connection open this long was healthy: the next unexpected close starts the backoff afresh. */
+const STABLE_OPEN_MS = 10_000;
+/** A close frame holds at most 125 bytes: the 2-byte code, then the reason. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/**
+ * @typedef {object} Connection
+ * @property {WebSocket} ws
+ * @property {string} url as the socket resolved it
+ * @property {Mode} mode
+ * @property {number} openedAt `performance.now()` when it opened; 0 until then
+ * @property {boolean} byUser true once the user asked to close it
+ */
+/**
+ * @typedef {object} SocketHooks
+ * @property {(conn: Connection) => void} [connecting] a new socket is opening
+ * @property {(conn: Connection) => void} [opened]
+ * @property {(conn: Connection, data: Payload) => void} [received]
+ * @property {(conn: Connection, data: Payload) => void} [sent]
+ * @property {(conn: Connection) => void} [closed]
+ * @property {() => void} [changed] time to enable or disable controls
+ */
+
+/** @type {SocketHooks[]} */
+const hooks = [];
+/** @type {Connection | null} */
+let current = null;
+
+/** Registers hooks; only the current socket's events reach them. @param {SocketHooks} h */
+export function onSocket(h) {
+  hooks.push(h);
+}
+
+/** The current socket, open or not yet. */
+export function currentConnection() {
+  return current;
+}
+
+/** The current socket if it is open. */
+export function openConnection() {
+  return current?.ws.readyState === WebSocket.OPEN ? current : null;
+}
+
+/** Connects to `url` at the user's word: the backoff starts afresh. @param {string} url */
+export function connect(url) {
+  resetBackoff();
+  open(url);
+}
+
+/** Sends on the open socket; returns it, or null when none is open. @param {Payload} data */
+export function send(data) {
+  const conn = openConnection();
+  if (!conn) return null;
+  conn.ws.send(data);
+  for (const h of hooks) h.sent?.(conn, data);
+  return conn;
+}
+
+/** Closes the socket with the chosen code and reason, or cancels a reconnect. */
+export function disconnect() {
+  showCloseError("");
+  if (!current) {
+    if (reconnectScheduled()) {
+      cancelReconnect();
+      setStatus("closed", "Closed · reconnect cancelled");
+      changed();
+    }
+    return;
+  }
+  const { code, reason } = closeOptions();
+  // Browsers may only send 1000 or 3000-4999.
+  if (!(code === 1000 || (Number.isInteger(code) && code >= 3000 && code <= 4999))) {
+    showCloseError("A browser may close with 1000 or a code from 3000 to 4999.");
+    return;
+  }
+  if (utf8Length(reason) > MAX_CLOSE_REASON_BYTES) {
+    showCloseError(`The reason must be at most ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8.`);
+    return;
+  }
+  current.byUser = true;
+  current.ws.close(code, reason);
+  setStatus("closing", "Closing…");
+  changed();
+}
+
+/** Opens a socket to `url` in place of the current one. @param {string} url */
+function open(url) {
+  cancelReconnect();
+  if (current) {
+    const old = current;
+    current = null; // its close event is then ignored
+    old.ws.close(1000, "switching");
+  }
+  showUrlError("");
+  /** @type {WebSocket} */
+  let ws;
+  try {
+    ws = new WebSocket(url, protocols());
+  } catch (error) {
+    showUrlError(error instanceof Error ? error.message : String(error));
+    setStatus("closed", "Not connected: check the URL");
+    changed();
+    return;
+  }
+  ws.binaryType = "arraybuffer";
+  const mode = modeFor(ws.url);
+  /** @type {Connection} */
+  const conn = { ws, url: ws.url, mode, openedAt: 0, byUser: false };
+  current = conn;
+  showUrl(ws.url);
+  for (const h of hooks) h.connecting?.(conn);
+  setStatus("connecting", `Connecting to ${describeMode(mode)}…`);
+  ws.addEventListener("open", () => {
+    if (conn !== current) return;
+    conn.openedAt = performance.now();
+    const protocol = ws.protocol ? ` · protocol ${ws.protocol}` : "";
+    setStatus("open", `Open · ${describeMode(mode)}${protocol}`);
+    note(`connected to ${ws.url}${protocol}`);
+    for (const h of hooks) h.opened?.(conn);
+    changed();
+  });
+  ws.addEventListener("message", (event) => {
+    if (conn !== current) return;
+    const data = toPayload(event.data);
+    for (const h of hooks) h.received?.(conn, data);
+  });
+  ws.addEventListener("close", (event) => {
+    if (conn !== current) return;
+    current = null;
+    for (const h of hooks) h.closed?.(conn);
+    if (conn.openedAt > 0 && performance.now() - conn.openedAt >= STABLE_OPEN_MS) resetBackoff();
+    const text = describeClose(event.code, event.reason);
+    const expected = conn.byUser || event.code === 1000;
+    note(`${conn.openedAt > 0 ? "closed" : "could not connect"}: ${text}`, !expected);
+    setStatus("closed", `Closed ${text}`);
+    if (!conn.byUser && autoReconnect()) scheduleReconnect(() => open(conn.url));
+    changed();
+  });
+  changed();
+}
+
+function changed() {
+  enableDisconnect((current !== null && !current.byUser) || reconnectScheduled());
+  for (const h of hooks) h.changed?.();
+}

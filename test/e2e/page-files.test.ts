@@ -1,0 +1,68 @@
+/**
+ * The client page's files as Chromium fetches them: every ES module fetched straight from
+ * index.html (app.js by its script tag, the rest by modulepreload links), never discovered
+ * one level of imports at a time, and no script or stylesheet in public/ left out of the page.
+ */
+import { readdirSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchBrowser, openPage, waitForStatus } from "./browser.ts";
+
+const PUBLIC = resolve(import.meta.dirname, "../../public");
+
+/** `/name` for each file in public/ ending in `extension`, sorted. */
+function publicFiles(extension: string): string[] {
+  return readdirSync(PUBLIC)
+    .filter((name) => name.endsWith(extension))
+    .map((name) => `/${name}`)
+    .sort();
+}
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("the page's files", () => {
+  it("fetches every module in public/ once, each started by the page itself rather than by another module's import", async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      // The DevTools protocol names what started each request: an import names the importing module.
+      const cdp = await context.newCDPSession(page);
+      await cdp.send("Network.enable");
+      const fetched: string[] = [];
+      cdp.on("Network.requestWillBeSent", ({ request, initiator }) => {
+        const { pathname } = new URL(request.url);
+        if (pathname.endsWith(".js"))
+          fetched.push(`${pathname} ${initiator.url?.endsWith(".js") ? "imported" : "page"}`);
+      });
+      await page.goto(`${inject("httpUrl")}/`);
+      await waitForStatus(page, "open");
+      expect(fetched.toSorted(), "a module missing a <link rel=modulepreload> in index.html shows as imported").toEqual(
+        publicFiles(".js").map((path) => `${path} page`),
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("preloads every module but the entry, and links every stylesheet, all from public/", async () => {
+    const watched = await openPage(browser, `${inject("httpUrl")}/`);
+    try {
+      const linked = (rel: string) =>
+        watched.page.$$eval(`link[rel="${rel}"]`, (links) =>
+          links.map((link) => new URL((link as HTMLLinkElement).href).pathname).sort(),
+        );
+      expect(await linked("modulepreload")).toEqual(publicFiles(".js").filter((path) => path !== "/app.js"));
+      expect(await linked("stylesheet")).toEqual(publicFiles(".css"));
+      expect(watched.errors).toEqual([]);
+    } finally {
+      await watched.close();
+    }
+  });
+});
