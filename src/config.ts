@@ -24,6 +24,8 @@ export interface Config {
   readonly subprotocols: ReadonlySet<string>;
   /** Messages per second one connection may send (token bucket, burst of one second); 0 = unlimited. */
   readonly maxMessagesPerSecond: number;
+  /** Whether echo upgrades honour the test controls (`?delay=`, `?close=`, …); off, any control gets 400. */
+  readonly controls: boolean;
 }
 
 /** The `[vars]` as they reach the Worker: wrangler.toml strings, or numbers where written bare. */
@@ -34,7 +36,8 @@ export type ConfigVarName =
   | "ROOM_MAX_CONNECTIONS"
   | "ALLOWED_ORIGINS"
   | "SUBPROTOCOLS"
-  | "MAX_MESSAGES_PER_SECOND";
+  | "MAX_MESSAGES_PER_SECOND"
+  | "CONTROLS";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -70,6 +73,14 @@ export function parseConfig(vars: ConfigVars): Config {
       problems.push(`SUBPROTOCOLS entry ${JSON.stringify(protocol)} is not a valid token`);
   }
 
+  const switchVar = (name: ConfigVarName, fallback: boolean): boolean => {
+    const raw = String(vars[name] ?? "").trim();
+    if (raw === "") return fallback;
+    if (raw === "on" || raw === "off") return raw === "on";
+    problems.push(`${name} must be "on" or "off", got ${JSON.stringify(vars[name])}`);
+    return fallback;
+  };
+
   const config: Config = {
     echoPrefix: String(vars.ECHO_PREFIX ?? ""),
     maxMessageBytes: integer("MAX_MESSAGE_BYTES", PLATFORM_MAX_MESSAGE_BYTES, 1, PLATFORM_MAX_MESSAGE_BYTES),
@@ -77,6 +88,7 @@ export function parseConfig(vars: ConfigVars): Config {
     allowedOrigins: origins.length === 0 || origins.includes("*") ? "*" : new Set(origins),
     subprotocols: new Set(subprotocols),
     maxMessagesPerSecond: integer("MAX_MESSAGES_PER_SECOND", 0, 0, 1_000_000),
+    controls: switchVar("CONTROLS", true),
   };
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   return config;

@@ -16,6 +16,12 @@ describe("parseConfig", () => {
     expect(config.allowedOrigins).toBe("*");
     expect(config.subprotocols.size).toBe(0);
     expect(config.maxMessagesPerSecond).toBe(0);
+    expect(config.controls).toBe(true);
+  });
+
+  it("turns the test controls off with CONTROLS = off, on with on", () => {
+    expect(parseConfig({ CONTROLS: "off" }).controls).toBe(false);
+    expect(parseConfig({ CONTROLS: " on " }).controls).toBe(true);
   });
 
   it("reads numbers written as strings or bare numbers", () => {
@@ -46,6 +52,8 @@ describe("parseConfig", () => {
     ["ALLOWED_ORIGINS", "example.com", 'ALLOWED_ORIGINS entry "example.com" is not an origin'],
     ["ALLOWED_ORIGINS", "https://a.example/path", "is not an origin"],
     ["SUBPROTOCOLS", "bad protocol", 'SUBPROTOCOLS entry "bad protocol" is not a valid token'],
+    ["CONTROLS", "yes", 'CONTROLS must be "on" or "off", got "yes"'],
+    ["CONTROLS", "OFF", 'CONTROLS must be "on" or "off", got "OFF"'],
   ] as const)("rejects %s = %j with a message naming it", (name, value, message) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [name]: value })).toThrow(message);
