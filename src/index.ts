@@ -4,7 +4,7 @@
  * everything else is a static asset.
  */
 import { type Config, configFor } from "./config";
-import { acceptEcho } from "./echo/session";
+import { echoUpgrade } from "./echo/handshake";
 import { infoResponse } from "./http/info";
 import { methodNotAllowed, misconfigured, notAnUpgrade, READ_METHODS } from "./http/responses";
 import { checkUpgrade, isUpgrade } from "./http/upgrade";
@@ -29,7 +29,7 @@ export default {
     if (ECHO_PATHS.has(url.pathname)) {
       if (isUpgrade(request)) {
         const check = checkUpgrade(request, config);
-        return check.ok ? acceptEcho(url.pathname, config, check.protocol) : check.response;
+        return check.ok ? echoUpgrade(request, url, config, check.protocol) : check.response;
       }
       if (url.pathname === "/ws") return notAnUpgrade(request);
       if (!READ_METHODS.has(request.method)) return methodNotAllowed(request.method, url.pathname);

@@ -24,6 +24,15 @@ export function canQueue(buffered: number | undefined, size: number): boolean {
   return buffered === undefined || buffered === 0 || buffered + size <= MAX_UNSENT_BYTES;
 }
 
+/**
+ * What waits to be sent on a socket: the runtime's queue (`buffered`, undefined where
+ * it is not reported) and the replies held back on purpose (`held`, the echo's `delay`),
+ * which cost the same memory.
+ */
+export function waitingBytes(buffered: number | undefined, held: number): number | undefined {
+  return held === 0 ? buffered : (buffered ?? 0) + held;
+}
+
 /** A recipient skipped because its queue is full: the caller drops it with 1008. */
 export class SlowReaderError extends Error {
   override readonly name = "SlowReaderError";

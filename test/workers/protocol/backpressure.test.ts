@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canQueue, MAX_UNSENT_BYTES } from "../../../src/protocol/backpressure";
+import { canQueue, MAX_UNSENT_BYTES, waitingBytes } from "../../../src/protocol/backpressure";
 
 describe("canQueue", () => {
   it("takes any message, even one of the full cap, when nothing is waiting", () => {
@@ -13,5 +13,16 @@ describe("canQueue", () => {
   });
   it("cannot cap a runtime that does not report what is queued", () => {
     expect(canQueue(undefined, MAX_UNSENT_BYTES)).toBe(true);
+  });
+});
+
+describe("waitingBytes", () => {
+  it("is the runtime's queue when nothing is held back", () => {
+    expect(waitingBytes(100, 0)).toBe(100);
+    expect(waitingBytes(undefined, 0)).toBeUndefined();
+  });
+  it("adds the bytes held back, even where the runtime reports no queue", () => {
+    expect(waitingBytes(100, 50)).toBe(150);
+    expect(waitingBytes(undefined, 50)).toBe(50);
   });
 });
