@@ -7,7 +7,7 @@ import type { RawWebSocket } from "./raw-socket.ts";
 import { openRaw } from "./raw-upgrade.ts";
 
 /**
- * `connect(path)` for a test file: opens a raw socket on `wsUrl` + `path` and
+ * `connect(path)` for a test file: opens a raw socket on `path` (default `/ws`) of `wsUrl` and
  * destroys every socket it opened after each test, whatever the test left open.
  */
 export function rawConnector(wsUrl: string): (path?: string) => Promise<RawWebSocket> {
@@ -15,8 +15,9 @@ export function rawConnector(wsUrl: string): (path?: string) => Promise<RawWebSo
   afterEach(() => {
     for (const socket of sockets.splice(0)) socket.destroy();
   });
-  return async (path = "") => {
-    const socket = await openRaw(`${wsUrl}${path}`);
+  return async (path = "/ws") => {
+    // The path goes in the request line: openRaw takes only the host and port from the URL.
+    const socket = await openRaw(wsUrl, { path });
     sockets.push(socket);
     return socket;
   };
