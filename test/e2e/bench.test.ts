@@ -100,6 +100,18 @@ describe("against the e2e server, every scenario verifies every message", () => 
   }
 });
 
+describe("a URL with test controls", () => {
+  it("passes the query through: with ?delay=100 every echo is verified and the round trip is the delay", async () => {
+    const run = await runBench([`${inject("wsUrl")}/ws?delay=100`, "--scenario", "pingpong", ...QUICK]);
+    expect(run.code, run.stderr).toBe(0);
+    const summary: unknown = run.report.summaries[0];
+    const latency =
+      typeof summary === "object" && summary !== null && "latencyUs" in summary ? summary.latencyUs : null;
+    const p50 = typeof latency === "object" && latency !== null && "p50" in latency ? latency.p50 : null;
+    expect(p50).toBeGreaterThanOrEqual(100_000);
+  });
+});
+
 describe("against a wrong echo server, the errors are counted and the exit status is 1", () => {
   let server: WebSocketServer | null = null;
   afterEach(async () => {
