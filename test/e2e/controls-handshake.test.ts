@@ -83,5 +83,6 @@ describe("protocol", () => {
       "Server sent a subprotocol but none was requested",
     );
     await expect(openClient(`${wsUrl}/ws?protocol=b`, {}, ["a"])).rejects.toThrow("Server sent an invalid subprotocol");
+    await expect(openClient(`${wsUrl}/ws?protocol=none`, {}, ["a"])).rejects.toThrow("Server sent no subprotocol");
   });
 });
