@@ -12,8 +12,11 @@ import { gzipSync } from "node:zlib";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const KIB = 1024;
-/** The whole Worker, gzipped: small enough to read in one sitting, and far below the platform's 3 MiB. */
-const WORKER_BUDGET_BYTES = 8 * KIB;
+/**
+ * The whole Worker, gzipped: small enough to read in one sitting, and far below the platform's 3 MiB.
+ * 10 KiB since the test controls (docs/controls.md), whose 400 reasons name every range: 5.6 → 8.4 KiB.
+ */
+const WORKER_BUDGET_BYTES = 10 * KIB;
 /** The page a visitor downloads (HTML, CSS, JS), gzipped: loads at once even on a slow link. */
 const PAGE_BUDGET_BYTES = 20 * KIB;
 /** Modules wrangler emits for upload; source maps and its README are not uploaded as code. */
