@@ -4,6 +4,7 @@
  * (`/rooms/<name>`); a log of every message with its size and, for echoes, the round trip.
  * This entry wires the modules, one per card or concern, and opens the first socket.
  */
+import { setupControls } from "./controls.js";
 import { setupLog } from "./log.js";
 import { setupSender } from "./messages.js";
 import { reconnectNow } from "./reconnect.js";
@@ -14,6 +15,7 @@ import { bindConnectionForm, socketUrl } from "./url.js";
 bindConnectionForm(connect, disconnect);
 setupSender();
 setupRoom();
+setupControls();
 setupLog();
 // Back online: no point waiting out the backoff.
 addEventListener("online", reconnectNow);
