@@ -5,8 +5,9 @@
 import type { Config } from "../config";
 import { protocolHeader } from "../http/refused-socket";
 import { textResponse } from "../http/responses";
-import { type Controls, parseControls, type StatusControl } from "./controls";
+import type { Controls, StatusControl } from "./controls";
 import { helloMessage } from "./hello";
+import { parseControls } from "./parse-controls";
 import { EchoSession } from "./session";
 
 /** A 400 naming a bad control, the refusal `status` asked for, or the 101 of a new echo session. */

@@ -5,8 +5,8 @@ import {
   DEFAULT_PUSH_INTERVAL_MS,
   MAX_PUSH_BYTES,
   NO_CONTROLS,
-  parseControls,
 } from "../../../src/echo/controls";
+import { parseControls } from "../../../src/echo/parse-controls";
 
 /** The controls for `query`, failing with the 400 reason if there is one. */
 function controls(query: string, enabled = true): Controls {
