@@ -1,0 +1,160 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Link, MAX_BATCH_BYTES, MAX_QUEUED_BYTES, type RelayBatch, type RelayTarget } from "../../../src/rooms/link";
+
+const FROM = { room: "lobby", index: 0 };
+
+/** A shard at the other end whose calls the test answers one by one. */
+class FakeShard implements RelayTarget {
+  readonly batches: RelayBatch[] = [];
+  private readonly answers: { resolve: () => void; reject: (error: Error) => void }[] = [];
+
+  relay(batch: RelayBatch): Promise<unknown> {
+    this.batches.push(batch);
+    return new Promise((resolve, reject) => this.answers.push({ resolve: () => resolve(undefined), reject }));
+  }
+
+  /** Calls still waiting for an answer. */
+  get waiting(): number {
+    return this.answers.length;
+  }
+
+  async answer(error?: Error): Promise<void> {
+    const next = this.answers.shift();
+    if (next === undefined) throw new Error("no call to answer");
+    if (error === undefined) next.resolve();
+    else next.reject(error);
+    // Lets the link see the answer and make its next call.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+class MapStore {
+  readonly map = new Map<string, number>();
+  get(key: string): unknown {
+    return this.map.get(key);
+  }
+  put(key: string, value: number): void {
+    this.map.set(key, value);
+  }
+  delete(key: string): boolean {
+    return this.map.delete(key);
+  }
+}
+
+function link(target: FakeShard, store = new MapStore(), opened = { count: 0 }) {
+  return new Link(
+    FROM,
+    2,
+    () => {
+      opened.count++;
+      return target;
+    },
+    store,
+  );
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("a link to another shard", () => {
+  it("makes one call at a time and sends what queued meanwhile in the next, in order", async () => {
+    const target = new FakeShard();
+    const line = link(target);
+    const first = line.send("a", "m1");
+    line.send("b", "m1");
+    line.send(new Uint8Array([1]).buffer, "m2");
+    expect(target.waiting).toBe(1);
+    await target.answer();
+    await first;
+    expect(target.batches.map((batch) => batch.messages.length)).toEqual([1, 2]);
+    await target.answer();
+    expect(target.batches.flatMap((batch) => batch.messages)).toEqual(["a", "b", new Uint8Array([1]).buffer]);
+    expect(target.batches.every((batch) => batch.from === 0 && batch.missed === 0)).toBe(true);
+    expect(target.waiting).toBe(0);
+  });
+
+  it("splits what queued into calls of at most MAX_BATCH_BYTES, a larger message alone", async () => {
+    const target = new FakeShard();
+    const line = link(target);
+    line.send("first", undefined);
+    const half = "x".repeat(MAX_BATCH_BYTES / 2);
+    line.send(half, undefined);
+    line.send(half, undefined);
+    line.send(half, undefined);
+    line.send("y".repeat(MAX_BATCH_BYTES + 1), undefined);
+    for (let call = 0; call < 4; call++) await target.answer();
+    expect(target.batches.map((batch) => batch.messages.length)).toEqual([1, 2, 1, 1]);
+  });
+
+  it("after a failed call, tells the other shard how many messages it missed, with a fresh stub", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const target = new FakeShard();
+    const opened = { count: 0 };
+    const store = new MapStore();
+    const line = link(target, store, opened);
+    line.send("lost", "m1");
+    await target.answer(new Error("unreachable"));
+    expect(opened.count).toBe(2);
+    expect(store.map.get("missed:2")).toBe(1);
+    // The notice goes at once, with nothing else to carry.
+    expect(target.batches[1]).toEqual({ from: 0, missed: 1, messages: [] });
+    await target.answer();
+    expect(store.map.has("missed:2")).toBe(false);
+    line.send("next", "m1");
+    expect(target.batches[2]).toEqual({ from: 0, missed: 0, messages: ["next"] });
+    await target.answer();
+  });
+
+  it("stops calling after two failures in a row, and tells the other shard at the next message", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const target = new FakeShard();
+    const line = link(target);
+    const sent = line.send("lost 1", "m1");
+    line.send("lost 2", "m1");
+    await target.answer(new Error("unreachable"));
+    await target.answer(new Error("still unreachable"));
+    await sent;
+    expect(target.waiting).toBe(0);
+    expect(errors).toHaveBeenCalledTimes(2);
+    expect(JSON.parse(String(errors.mock.calls[0]?.[0]))).toMatchObject({
+      event: "room_relay_failed",
+      room: "lobby",
+      shard: 0,
+      to: 2,
+      socket: "m1",
+      lost: 1,
+    });
+
+    line.send("gets through", "m1");
+    expect(target.batches.at(-1)).toEqual({ from: 0, missed: 2, messages: ["gets through"] });
+    await target.answer();
+  });
+
+  it("keeps its count of missed messages in storage, so a link made after a wake still tells", async () => {
+    const store = new MapStore();
+    store.put("missed:2", 5);
+    const target = new FakeShard();
+    link(target, store).send("after a wake", undefined);
+    expect(target.batches[0]).toEqual({ from: 0, missed: 5, messages: ["after a wake"] });
+    await target.answer();
+    expect(store.map.has("missed:2")).toBe(false);
+  });
+
+  it("drops messages past MAX_QUEUED_BYTES for a shard that does not answer, and counts them as missed", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const target = new FakeShard();
+    const store = new MapStore();
+    const line = link(target, store);
+    line.send("in flight", undefined);
+    const big = "z".repeat(MAX_QUEUED_BYTES / 2);
+    line.send(big, undefined);
+    line.send(big, undefined);
+    line.send("one too many", undefined);
+    expect(store.map.get("missed:2")).toBe(1);
+    await target.answer();
+    expect(target.batches[1]?.missed).toBe(1);
+    for (let call = 1; call < target.batches.length + 1 && target.waiting > 0; call++) await target.answer();
+    expect(target.batches.flatMap((batch) => batch.messages)).toEqual(["in flight", big, big]);
+  });
+});
