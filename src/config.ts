@@ -6,18 +6,31 @@
 
 /** The platform's cap on one WebSocket message: 32 MiB. */
 export const PLATFORM_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
-/** The platform's cap on WebSockets attached to one Durable Object. */
-export const PLATFORM_MAX_ROOM_CONNECTIONS = 32_768;
-/** Default room size: well below the platform cap, so one room cannot exhaust an object. */
-export const DEFAULT_ROOM_MAX_CONNECTIONS = 5_000;
+/** The platform's cap on WebSockets attached to one Durable Object: the most members one shard of a room can hold. */
+export const PLATFORM_MAX_SHARD_CONNECTIONS = 32_768;
+/**
+ * Default members per Durable Object: well below the platform cap, so one object's
+ * 128 MB and single thread are not spent on sockets alone and a message still
+ * reaches every local member within a few milliseconds.
+ */
+export const DEFAULT_ROOM_SHARD_CONNECTIONS = 5_000;
+/** Default room size: 20 objects of the default size. */
+export const DEFAULT_ROOM_MAX_CONNECTIONS = 100_000;
+/**
+ * The largest room the config accepts: a bound so a typo cannot ask for an unbounded
+ * room; at the default shard size it is 200 objects, each relaying to every other.
+ */
+export const MAX_ROOM_CONNECTIONS = 1_000_000;
 
 export interface Config {
   /** Prepended to every echo (text: as text; binary: as UTF-8 bytes). Empty: pure echo. */
   readonly echoPrefix: string;
   /** Largest message accepted; larger ones close the socket with 1009. */
   readonly maxMessageBytes: number;
-  /** Most sockets in one room; the next one is closed with 1013. */
+  /** Most sockets in one room, over all its objects; the next one is closed with 1013. */
   readonly roomMaxConnections: number;
+  /** Most sockets one Durable Object of a room holds; past it the room spreads to another object. */
+  readonly roomShardConnections: number;
   /** Browser origins allowed to upgrade; `"*"` allows all. Requests without `Origin` are always allowed. */
   readonly allowedOrigins: "*" | ReadonlySet<string>;
   /** Subprotocols the server speaks, in no particular order; the client's first listed match wins. */
@@ -34,6 +47,7 @@ export type ConfigVarName =
   | "ECHO_PREFIX"
   | "MAX_MESSAGE_BYTES"
   | "ROOM_MAX_CONNECTIONS"
+  | "ROOM_SHARD_CONNECTIONS"
   | "ALLOWED_ORIGINS"
   | "SUBPROTOCOLS"
   | "MAX_MESSAGES_PER_SECOND"
@@ -84,7 +98,14 @@ export function parseConfig(vars: ConfigVars): Config {
   const config: Config = {
     echoPrefix: String(vars.ECHO_PREFIX ?? ""),
     maxMessageBytes: integer("MAX_MESSAGE_BYTES", PLATFORM_MAX_MESSAGE_BYTES, 1, PLATFORM_MAX_MESSAGE_BYTES),
-    roomMaxConnections: integer("ROOM_MAX_CONNECTIONS", DEFAULT_ROOM_MAX_CONNECTIONS, 1, PLATFORM_MAX_ROOM_CONNECTIONS),
+    roomMaxConnections: integer("ROOM_MAX_CONNECTIONS", DEFAULT_ROOM_MAX_CONNECTIONS, 1, MAX_ROOM_CONNECTIONS),
+    // Above ROOM_MAX_CONNECTIONS is allowed: the room then never needs a second object.
+    roomShardConnections: integer(
+      "ROOM_SHARD_CONNECTIONS",
+      DEFAULT_ROOM_SHARD_CONNECTIONS,
+      1,
+      PLATFORM_MAX_SHARD_CONNECTIONS,
+    ),
     allowedOrigins: origins.length === 0 || origins.includes("*") ? "*" : new Set(origins),
     subprotocols: new Set(subprotocols),
     maxMessagesPerSecond: integer("MAX_MESSAGES_PER_SECOND", 0, 0, 1_000_000),

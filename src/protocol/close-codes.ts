@@ -13,6 +13,9 @@ export const CLOSE_INVALID_PAYLOAD = 1007;
 export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_MESSAGE_TOO_BIG = 1009;
 export const CLOSE_INTERNAL_ERROR = 1011;
+/** "Service restart": the client may reconnect at once. */
+export const CLOSE_SERVICE_RESTART = 1012;
+/** "Try again later": the client should reconnect after a pause. */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /** A close reason is at most 123 bytes of UTF-8: 125 bytes of control-frame payload less the 2-byte code. */

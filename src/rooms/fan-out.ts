@@ -21,14 +21,14 @@ export interface SendFailure<R extends Recipient> {
 }
 
 /**
- * Sends `message` to every open recipient except `sender`, and to `sender` too when
- * `includeSender`. A send that throws, or a recipient too far behind to take
+ * Sends `message` to every open recipient except `sender` (null: a message from
+ * another shard, sent to all), and to `sender` too when `includeSender`. A send that throws, or a recipient too far behind to take
  * `size` more bytes (a `SlowReaderError`), does not stop the others: the failures
  * are returned for the caller to drop. Recipients that are closing are skipped.
  */
 export function fanOut<R extends Recipient>(
   recipients: Iterable<R>,
-  sender: R,
+  sender: R | null,
   message: string | ArrayBuffer,
   size: number,
   includeSender: boolean,

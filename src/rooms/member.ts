@@ -3,7 +3,13 @@
  * what each member socket carries across hibernation (its attachment). Both reach
  * the Room as untyped data, so both are validated when read. Pure: unit-tested.
  */
-import { type Config, PLATFORM_MAX_MESSAGE_BYTES, PLATFORM_MAX_ROOM_CONNECTIONS } from "../config";
+import {
+  type Config,
+  MAX_ROOM_CONNECTIONS,
+  PLATFORM_MAX_MESSAGE_BYTES,
+  PLATFORM_MAX_SHARD_CONNECTIONS,
+} from "../config";
+import { isIntegerIn, isRecord } from "./validate";
 
 /** The request header carrying a `JoinTicket`. Only the Worker can reach a Room, and it always sets this itself. */
 export const JOIN_TICKET_HEADER = "X-Room-Join";
@@ -17,7 +23,10 @@ export interface JoinTicket {
   readonly echo: boolean;
   /** The subprotocol chosen for the 101, or null for none. */
   readonly protocol: string | null;
+  /** Members in the whole room, over all its objects. */
   readonly maxConnections: number;
+  /** Members one object of the room holds. */
+  readonly shardConnections: number;
   readonly maxMessageBytes: number;
   readonly maxMessagesPerSecond: number;
 }
@@ -44,6 +53,7 @@ export function joinTicket(config: Config, echo: boolean, protocol: string | nul
     echo,
     protocol,
     maxConnections: config.roomMaxConnections,
+    shardConnections: config.roomShardConnections,
     maxMessageBytes: config.maxMessageBytes,
     maxMessagesPerSecond: config.maxMessagesPerSecond,
   };
@@ -65,12 +75,13 @@ export function parseJoinTicket(header: string | null): JoinTicket | null {
     return null;
   }
   if (!isRecord(value)) return null;
-  const { echo, protocol, maxConnections, maxMessageBytes, maxMessagesPerSecond } = value;
+  const { echo, protocol, maxConnections, shardConnections, maxMessageBytes, maxMessagesPerSecond } = value;
   if (typeof echo !== "boolean" || (protocol !== null && typeof protocol !== "string")) return null;
-  if (!isIntegerIn(maxConnections, 1, PLATFORM_MAX_ROOM_CONNECTIONS)) return null;
+  if (!isIntegerIn(maxConnections, 1, MAX_ROOM_CONNECTIONS)) return null;
+  if (!isIntegerIn(shardConnections, 1, PLATFORM_MAX_SHARD_CONNECTIONS)) return null;
   if (!isIntegerIn(maxMessageBytes, 1, PLATFORM_MAX_MESSAGE_BYTES)) return null;
   if (!isIntegerIn(maxMessagesPerSecond, 0, Number.MAX_SAFE_INTEGER)) return null;
-  return { echo, protocol, maxConnections, maxMessageBytes, maxMessagesPerSecond };
+  return { echo, protocol, maxConnections, shardConnections, maxMessageBytes, maxMessagesPerSecond };
 }
 
 /** A socket's attachment as a `Member`, or null when it is not one. */
@@ -82,12 +93,4 @@ export function parseMember(value: unknown): Member | null {
   if (!isIntegerIn(maxMessageBytes, 1, PLATFORM_MAX_MESSAGE_BYTES)) return null;
   if (!isIntegerIn(maxMessagesPerSecond, 0, Number.MAX_SAFE_INTEGER)) return null;
   return { id, joinedAt, echo, maxMessageBytes, maxMessagesPerSecond };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isIntegerIn(value: unknown, min: number, max: number): value is number {
-  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
 }

@@ -1,163 +1,221 @@
 /**
- * A broadcast room: one Durable Object per room name, holding its members'
- * sockets through the WebSocket Hibernation API. Every message a member sends
- * goes to every other member, same bytes, same type, in the order it was sent.
+ * A broadcast room: one Durable Object per room name and, past
+ * ROOM_SHARD_CONNECTIONS members, further objects of the same room (shards).
+ * Each holds its members' sockets through the WebSocket Hibernation API. A
+ * message goes to its shard's members at once and to every other shard through a
+ * link (./link.ts); shard 0 also keeps the room's directory (./directory.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import { protocolHeader, refusedSocket } from "../http/refused-socket";
-import { logError, logEvent } from "../log";
-import { SLOW_READER_REASON, SlowReaderError } from "../protocol/backpressure";
+import { type LogFields, logError, logEvent } from "../log";
 import {
   CLOSE_INTERNAL_ERROR,
   CLOSE_MESSAGE_TOO_BIG,
   CLOSE_POLICY_VIOLATION,
+  CLOSE_SERVICE_RESTART,
   CLOSE_TRY_AGAIN_LATER,
   closeReplyFor,
 } from "../protocol/close-codes";
 import { messageBytes } from "../protocol/frames";
-import { TokenBucket } from "../protocol/rate-limit";
-import { fanOut } from "./fan-out";
-import { JOIN_TICKET_HEADER, type Member, memberFrom, parseJoinTicket, parseMember } from "./member";
+import type { Admission } from "./directory";
+import { parseRelayBatch, type RelayBatch } from "./link";
+import { JOIN_TICKET_HEADER, type JoinTicket, memberFrom, parseJoinTicket } from "./member";
+import { Members } from "./members";
+import { placeAt, ROOM_BUSY_REASON, ROOM_FULL_REASON } from "./placement";
+import { Shard } from "./shard";
+import { DIRECTORY_SHARD, parseShardList, type ShardList } from "./shards";
+import { isIntegerIn } from "./validate";
 
 /** The keep-alive pair the runtime answers itself, so a member's keep-alives never wake the room. */
 export const KEEPALIVE_REQUEST = "ping";
 export const KEEPALIVE_RESPONSE = "pong";
-/** The close reason a socket gets when the room already has its maximum of members. */
-export const ROOM_FULL_REASON = "room full";
+/** The close reason (with 1012) for the members of a shard another shard could not reach: they missed messages. */
+export const MISSED_MESSAGES_REASON = "missed messages from the rest of the room; rejoin";
+
+/** The room's size, from its directory. */
+export interface RoomCount {
+  /** Members in the whole room. */
+  readonly connections: number;
+  /** Objects the room spans. */
+  readonly shards: number;
+}
 
 /**
- * One room. What survives hibernation: the sockets (the runtime holds them), each
- * socket's attachment (`Member`: id, join time, echo flag, limits) and the
- * ping→pong auto-response. What does not: the rate-limit buckets. Nothing here
- * keeps an idle room awake: no timers, no outgoing I/O, no per-socket state in fields.
+ * One shard of a room. What survives hibernation: the sockets, each socket's
+ * attachment (`Member`), the ping→pong auto-response, and in storage the room's
+ * shard list (on shard 0, the directory). What does not: rate-limit buckets and
+ * stubs. Nothing keeps an idle shard awake: no timers, no connection to another
+ * shard, no per-socket state in fields.
  */
 export class Room extends DurableObject<Env> {
-  /**
-   * Token buckets by member id, in memory only: hibernation drops them and each
-   * member starts a fresh burst after a wake. Acceptable, since a room hibernates
-   * only after sitting idle, and a member sending fast keeps it awake; persisting
-   * them would cost a storage write per message.
-   */
-  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly members = new Members(
+    this.ctx,
+    () => this.where(),
+    () => void this.countChanged(),
+  );
+  private built: Shard | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(KEEPALIVE_REQUEST, KEEPALIVE_RESPONSE));
   }
 
-  /** A join forwarded by the Worker (src/rooms/route.ts), carrying its `JoinTicket`. */
-  override fetch(request: Request): Response {
+  /** A join sent by the Worker (src/rooms/join.ts), carrying its `JoinTicket`. */
+  override async fetch(request: Request): Promise<Response> {
     try {
       const ticket = parseJoinTicket(request.headers.get(JOIN_TICKET_HEADER));
       if (ticket === null) throw new TypeError(`missing or malformed ${JOIN_TICKET_HEADER} header`);
-      if (this.connections() >= ticket.maxConnections) {
-        return refusedSocket(CLOSE_TRY_AGAIN_LATER, ROOM_FULL_REASON, ticket.protocol);
-      }
-      const { 0: client, 1: server } = new WebSocketPair();
-      server.serializeAttachment(memberFrom(ticket, crypto.randomUUID(), Date.now()));
-      this.ctx.acceptWebSocket(server);
-      return new Response(null, { status: 101, webSocket: client, headers: protocolHeader(ticket.protocol) });
+      return this.shard.directory === null ? await this.joinShard(ticket) : this.joinDirectory(ticket);
     } catch (error) {
-      logError("room_join_failed", error, { room: this.name });
+      logError("room_join_failed", error, this.where());
       return refusedSocket(CLOSE_INTERNAL_ERROR, "could not join the room", null);
     }
   }
 
-  /** The live count: member sockets still open (closing ones no longer count). */
-  connections(): number {
-    let open = 0;
-    for (const socket of this.ctx.getWebSockets()) if (socket.readyState === WebSocket.OPEN) open++;
-    return open;
+  /** Shard 0 takes a join while it has places; else the directory sends it to another shard. */
+  private joinDirectory(ticket: JoinTicket): Response {
+    const placement = this.directory.place(this.members.count(), ticket.shardConnections, ticket.maxConnections);
+    if (placement.kind === "shard") return placeAt(placement.index);
+    if (placement.kind === "full") return refusedSocket(CLOSE_TRY_AGAIN_LATER, ROOM_FULL_REASON, ticket.protocol);
+    return this.accept(ticket);
+  }
+
+  /**
+   * Any other shard: full, it sends the join back to the directory, having told it
+   * so. Else it holds a place while the directory checks the room's total, which
+   * joins on every shard pass one at a time, so racing joins never overfill.
+   */
+  private async joinShard(ticket: JoinTicket): Promise<Response> {
+    if (this.shard.occupancy() >= ticket.shardConnections) {
+      await this.countChanged();
+      return placeAt(DIRECTORY_SHARD);
+    }
+    const admission = await this.shard.admit(ticket.maxConnections);
+    try {
+      if (admission.kind === "admitted") return this.accept(ticket);
+    } finally {
+      this.shard.release();
+    }
+    void this.countChanged();
+    const reason = admission.kind === "full" ? ROOM_FULL_REASON : ROOM_BUSY_REASON;
+    return refusedSocket(CLOSE_TRY_AGAIN_LATER, reason, ticket.protocol);
+  }
+
+  private accept(ticket: JoinTicket): Response {
+    const { 0: client, 1: server } = new WebSocketPair();
+    server.serializeAttachment(memberFrom(ticket, crypto.randomUUID(), Date.now()));
+    this.ctx.acceptWebSocket(server);
+    return new Response(null, { status: 101, webSocket: client, headers: protocolHeader(ticket.protocol) });
+  }
+
+  /** Shard 0: members in the whole room and the objects it spans. */
+  count(): RoomCount {
+    const { directory } = this;
+    return { connections: directory.members(this.members.count()), shards: directory.list.shards.length };
   }
 
   override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
     // Closed by us a moment ago (too big, too fast): the rest of its pipeline is dropped.
     if (socket.readyState !== WebSocket.OPEN) return;
-    const member = this.memberOf(socket);
+    const member = this.members.memberOf(socket);
     if (member === null) return;
     const size = messageBytes(message);
     if (size > member.maxMessageBytes) {
       const reason = `message of ${size} bytes exceeds the ${member.maxMessageBytes}-byte limit`;
-      this.close(socket, member.id, CLOSE_MESSAGE_TOO_BIG, reason);
-      return;
-    }
-    if (!this.withinRate(member)) {
+      this.members.close(socket, CLOSE_MESSAGE_TOO_BIG, reason);
+    } else if (!this.members.withinRate(member)) {
       const reason = `rate limit: over ${member.maxMessagesPerSecond} messages per second`;
-      this.close(socket, member.id, CLOSE_POLICY_VIOLATION, reason);
-      return;
-    }
-    for (const { recipient, error } of fanOut(this.ctx.getWebSockets(), socket, message, size, member.echo)) {
-      // A member that cannot take a message is dropped rather than allowed to stall the room.
-      const id = parseMember(recipient.deserializeAttachment())?.id;
-      if (error instanceof SlowReaderError) {
-        logEvent("room_member_dropped", { room: this.name, socket: id, reason: error.message });
-        this.close(recipient, id, CLOSE_POLICY_VIOLATION, SLOW_READER_REASON);
-      } else {
-        logError("room_send_failed", error, { room: this.name, socket: id });
-        this.close(recipient, id, CLOSE_INTERNAL_ERROR, "send failed");
-      }
+      this.members.close(socket, CLOSE_POLICY_VIOLATION, reason);
+    } else {
+      this.members.deliver(socket, message, size, member.echo);
+      // Not returned: the runtime holds a socket's next message until the handler's promise
+      // settles, which would allow one message per call to another shard. Pending calls
+      // keep the object from being evicted (compatibility date 2026-10-01 and later);
+      // waitUntil says so explicitly.
+      const relayed = this.shard.relay.send(message, member.id);
+      if (relayed !== undefined) this.ctx.waitUntil(relayed);
     }
   }
 
-  override webSocketClose(socket: WebSocket, code: number, reason: string, wasClean: boolean): void {
-    const member = parseMember(socket.deserializeAttachment());
-    if (member !== null) this.buckets.delete(member.id);
+  /** Another shard's members' messages, in the order that shard received them. */
+  relay(batch: RelayBatch): void {
+    const parsed = parseRelayBatch(batch);
+    if (parsed === null) throw new TypeError("malformed relay batch");
+    if (parsed.missed > 0) {
+      // Some of the room's messages never reached these members: closed, they rejoin, rather than stay unknowingly deaf.
+      const closed = this.members.closeAll(CLOSE_SERVICE_RESTART, MISSED_MESSAGES_REASON);
+      const error = new Error(`shard ${parsed.from} could not deliver ${parsed.missed} message(s) here`);
+      logError("room_messages_missed", error, { ...this.where(), from: parsed.from, closed });
+    }
+    for (const message of parsed.messages) this.members.deliver(null, message, messageBytes(message), false);
+    // Relayed to with nobody here: a restart lost this shard's sockets, and the directory still counts them.
+    if (this.shard.occupancy() === 0) void this.countChanged();
+  }
+
+  /** The directory's new shard list; one older than this shard's is ignored. */
+  setShards(list: ShardList): void {
+    const parsed = parseShardList(list);
+    if (parsed === null) throw new TypeError("malformed shard list");
+    this.shard.follow(parsed);
+  }
+
+  /** Shard 0: shard `index` asks to take a join that makes it `occupancy` members (see `Directory.admit`). */
+  admit(index: number, occupancy: number, maxConnections: number): Promise<Admission> {
+    if (![index, occupancy, maxConnections].every((n) => isIntegerIn(n, 1, Number.MAX_SAFE_INTEGER)))
+      throw new TypeError("malformed admission");
+    return this.directory.admit(index, occupancy, maxConnections, this.members.count());
+  }
+
+  /** Shard 0: shard `index` now holds `occupancy` members. */
+  report(index: number, occupancy: number): Promise<void> {
+    if (!isIntegerIn(index, 1, Number.MAX_SAFE_INTEGER) || !isIntegerIn(occupancy, 0, Number.MAX_SAFE_INTEGER))
+      throw new TypeError("malformed report");
+    return this.directory.report(index, occupancy);
+  }
+
+  override async webSocketClose(socket: WebSocket, code: number, reason: string, wasClean: boolean): Promise<void> {
+    const member = this.members.forget(socket);
     // CLOSED: we sent the first close frame and this is the answer; nothing is owed.
     // Otherwise the peer started it, and for hibernatable sockets the runtime leaves
     // the answer to us (checked on compat date 2026-11-01: CLOSING here, nothing sent).
     const closedBy = socket.readyState === WebSocket.CLOSED ? "server" : "client";
     if (closedBy === "client") {
+      // The directory hears of the leave before the member does: a count read after the close is exact.
+      await this.countChanged();
       const reply = closeReplyFor(code, reason, wasClean);
-      if (reply !== null) this.close(socket, member?.id, reply.code, reply.reason);
+      if (reply !== null) this.members.closeQuietly(socket, reply.code, reply.reason);
     }
-    logEvent("room_member_left", {
-      room: this.name,
-      socket: member?.id,
-      code,
-      closedBy,
-      clean: wasClean,
-      durationMs: member === null ? undefined : Date.now() - member.joinedAt,
-    });
+    const durationMs = member === null ? undefined : Date.now() - member.joinedAt;
+    logEvent("room_member_left", { ...this.where(), socket: member?.id, code, closedBy, clean: wasClean, durationMs });
   }
 
-  override webSocketError(socket: WebSocket, error: unknown): void {
-    const member = parseMember(socket.deserializeAttachment());
-    if (member !== null) this.buckets.delete(member.id);
-    logError("room_socket_error", error, { room: this.name, socket: member?.id });
+  override webSocketError(socket: WebSocket, error: unknown): Promise<void> | undefined {
+    const member = this.members.forget(socket);
+    logError("room_socket_error", error, { ...this.where(), socket: member?.id });
+    return this.countChanged();
   }
 
-  private get name(): string {
-    return this.ctx.id.name ?? this.ctx.id.toString();
+  /** Shards but the directory tell it their count changed; the directory counts its own members live. */
+  private countChanged(): Promise<void> | undefined {
+    return this.shard.reporter?.changed();
   }
 
-  /** The socket's attachment; a socket without a valid one is closed, as the room cannot serve it. */
-  private memberOf(socket: WebSocket): Member | null {
-    const member = parseMember(socket.deserializeAttachment());
-    if (member === null) {
-      logError("room_member_invalid", new TypeError("socket attachment is not a Member"), { room: this.name });
-      this.close(socket, undefined, CLOSE_INTERNAL_ERROR, "internal error");
-    }
-    return member;
+  private get shard(): Shard {
+    this.built ??= new Shard(this.ctx, this.env.ROOMS, () => this.members.count());
+    return this.built;
   }
 
-  private withinRate(member: Member): boolean {
-    if (member.maxMessagesPerSecond === 0) return true;
-    const now = Date.now();
-    let bucket = this.buckets.get(member.id);
-    if (bucket === undefined) {
-      bucket = new TokenBucket(member.maxMessagesPerSecond, now);
-      this.buckets.set(member.id, bucket);
-    }
-    return bucket.take(now);
+  private get directory() {
+    const { directory } = this.shard;
+    if (directory === null) throw new Error("only shard 0 of a room keeps its directory");
+    return directory;
   }
 
-  private close(socket: WebSocket, id: string | undefined, code: number, reason: string): void {
-    try {
-      socket.close(code, reason);
-    } catch (error) {
-      // Expected when the peer is already gone (the socket is closing or closed): nothing is left to tell.
-      if (socket.readyState === WebSocket.OPEN)
-        logError("room_close_failed", error, { room: this.name, socket: id, code });
-    }
+  /** The room and shard, for logs; the object's id when it is not a room shard. */
+  private where(): LogFields {
+    const { address } = this.built ?? {};
+    return address === undefined
+      ? { room: this.ctx.id.name ?? this.ctx.id.toString() }
+      : { room: address.room, shard: address.index };
   }
 }

@@ -10,21 +10,21 @@ import { READ_METHODS, textResponse } from "../http/responses";
 import { checkUpgrade, isUpgrade } from "../http/upgrade";
 import { logError } from "../log";
 import { CLOSE_INTERNAL_ERROR } from "../protocol/close-codes";
-import { JOIN_TICKET_HEADER, joinTicket } from "./member";
+import { joinRoom } from "./join";
+import { joinTicket } from "./member";
 import { parseEchoFlag, parseRoomPath } from "./name";
+import type { RoomCount } from "./room";
+import { DIRECTORY_SHARD, shardStub } from "./shards";
 
 /** The body of `GET /rooms/:name`. */
-export interface RoomInfo {
-  name: string;
-  /** Members connected right now. */
-  connections: number;
+export interface RoomInfo extends RoomCount {
+  readonly name: string;
 }
 
 /** Answers any request under `/rooms/`. */
 export async function handleRoom(request: Request, url: URL, env: Env, config: Config): Promise<Response> {
   const path = parseRoomPath(url.pathname);
   if (!path.ok) return textResponse(400, path.reason);
-  const room = env.ROOMS.get(env.ROOMS.idFromName(path.name));
 
   if (isUpgrade(request)) {
     const check = checkUpgrade(request, config);
@@ -33,9 +33,7 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
     if (!flag.ok) return textResponse(400, flag.reason);
     const ticket = joinTicket(config, flag.echo, check.protocol);
     try {
-      return await room.fetch("https://room.internal/join", {
-        headers: { Upgrade: "websocket", [JOIN_TICKET_HEADER]: JSON.stringify(ticket) },
-      });
+      return await joinRoom(env.ROOMS, path.name, ticket);
     } catch (error) {
       logError("room_unreachable", error, { room: path.name });
       return refusedSocket(CLOSE_INTERNAL_ERROR, "room unavailable, try again", check.protocol);
@@ -45,14 +43,14 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
   if (!READ_METHODS.has(request.method)) {
     return textResponse(405, `${request.method} is not allowed on a room; use GET`, { Allow: "GET, HEAD" });
   }
-  let connections: number;
+  let count: RoomCount;
   try {
-    connections = await room.connections();
+    count = await shardStub(env.ROOMS, path.name, DIRECTORY_SHARD).count();
   } catch (error) {
     logError("room_unreachable", error, { room: path.name });
     return textResponse(503, "room unavailable, try again", { "Retry-After": "1" });
   }
-  const info: RoomInfo = { name: path.name, connections };
+  const info: RoomInfo = { name: path.name, connections: count.connections, shards: count.shards };
   // Readable from any page, like the echo itself: a count is no secret.
   return Response.json(info, { headers: { "Cache-Control": "no-store", "Access-Control-Allow-Origin": "*" } });
 }

@@ -3,6 +3,7 @@ import {
   ConfigError,
   configFor,
   DEFAULT_ROOM_MAX_CONNECTIONS,
+  DEFAULT_ROOM_SHARD_CONNECTIONS,
   PLATFORM_MAX_MESSAGE_BYTES,
   parseConfig,
 } from "../../src/config";
@@ -13,6 +14,7 @@ describe("parseConfig", () => {
     expect(config.echoPrefix).toBe("");
     expect(config.maxMessageBytes).toBe(PLATFORM_MAX_MESSAGE_BYTES);
     expect(config.roomMaxConnections).toBe(DEFAULT_ROOM_MAX_CONNECTIONS);
+    expect(config.roomShardConnections).toBe(DEFAULT_ROOM_SHARD_CONNECTIONS);
     expect(config.allowedOrigins).toBe("*");
     expect(config.subprotocols.size).toBe(0);
     expect(config.maxMessagesPerSecond).toBe(0);
@@ -38,6 +40,13 @@ describe("parseConfig", () => {
     expect(config.subprotocols).toEqual(new Set(["v1", "v2"]));
   });
 
+  it("reads the room's total and its members per object apart; a total below one object's size is one object", () => {
+    const config = parseConfig({ ROOM_MAX_CONNECTIONS: "250000", ROOM_SHARD_CONNECTIONS: "10000" });
+    expect(config.roomMaxConnections).toBe(250_000);
+    expect(config.roomShardConnections).toBe(10_000);
+    expect(parseConfig({ ROOM_MAX_CONNECTIONS: "2" }).roomShardConnections).toBe(DEFAULT_ROOM_SHARD_CONNECTIONS);
+  });
+
   it("keeps the prefix's spaces exactly", () => {
     expect(parseConfig({ ECHO_PREFIX: "received: " }).echoPrefix).toBe("received: ");
   });
@@ -47,7 +56,10 @@ describe("parseConfig", () => {
     ["MAX_MESSAGE_BYTES", "0", "MAX_MESSAGE_BYTES must be an integer"],
     ["MAX_MESSAGE_BYTES", "40000000", "MAX_MESSAGE_BYTES must be an integer"],
     ["MAX_MESSAGE_BYTES", "1.5", "MAX_MESSAGE_BYTES must be an integer"],
-    ["ROOM_MAX_CONNECTIONS", "40000", "ROOM_MAX_CONNECTIONS must be an integer from 1 to 32768"],
+    ["ROOM_MAX_CONNECTIONS", "1000001", "ROOM_MAX_CONNECTIONS must be an integer from 1 to 1000000"],
+    ["ROOM_MAX_CONNECTIONS", "0", "ROOM_MAX_CONNECTIONS must be an integer"],
+    ["ROOM_SHARD_CONNECTIONS", "40000", "ROOM_SHARD_CONNECTIONS must be an integer from 1 to 32768"],
+    ["ROOM_SHARD_CONNECTIONS", "0", "ROOM_SHARD_CONNECTIONS must be an integer"],
     ["MAX_MESSAGES_PER_SECOND", "-1", "MAX_MESSAGES_PER_SECOND must be an integer from 0"],
     ["ALLOWED_ORIGINS", "example.com", 'ALLOWED_ORIGINS entry "example.com" is not an origin'],
     ["ALLOWED_ORIGINS", "https://a.example/path", "is not an origin"],

@@ -2,7 +2,11 @@
  * Helpers for room tests: a fresh room name, joining through the Worker, the live
  * count. Waiting for messages and closes is in ./helpers.ts, shared with the echo tests.
  */
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { onTestFinished } from "vitest";
+import type { Room } from "../../../src/rooms/room";
+import { shardStub } from "../../../src/rooms/shards";
 import { accept, fetchWithVars, fetchWorker, upgradeHeaders } from "../helpers";
 
 /** A room no other test uses, so tests never see each other's members. */
@@ -61,4 +65,41 @@ export async function roomConnections(room: string): Promise<number> {
     throw new Error(`GET /rooms/${room} answered ${JSON.stringify(body)}: no numeric "connections"`);
   }
   return body.connections;
+}
+
+/** `GET /rooms/:name` as parsed JSON, failing clearly on any other answer. */
+export async function roomInfo(room: string): Promise<{ connections: number; shards: number }> {
+  const response = await fetchWorker(`/rooms/${room}`);
+  if (response.status !== 200)
+    throw new Error(`GET /rooms/${room} answered ${response.status}: ${await response.text()}`);
+  const body: unknown = await response.json();
+  if (
+    typeof body !== "object" ||
+    body === null ||
+    !("connections" in body) ||
+    !("shards" in body) ||
+    typeof body.connections !== "number" ||
+    typeof body.shards !== "number"
+  ) {
+    throw new Error(`GET /rooms/${room} answered ${JSON.stringify(body)}: no numeric "connections" and "shards"`);
+  }
+  return { connections: body.connections, shards: body.shards };
+}
+
+/** The stub of one shard of a room, as the Worker reaches it. */
+export function roomShard(room: string, index: number): DurableObjectStub<Room> {
+  return shardStub(env.ROOMS, room, index);
+}
+
+/** Open member sockets in each of shards 0 to `count - 1`, read inside each object. */
+export async function shardMembers(room: string, count: number): Promise<number[]> {
+  const members: number[] = [];
+  for (let index = 0; index < count; index++) {
+    members.push(
+      await runInDurableObject(roomShard(room, index), (_room: Room, state) => {
+        return state.getWebSockets().filter((socket) => socket.readyState === WebSocket.OPEN).length;
+      }),
+    );
+  }
+  return members;
 }

@@ -1,11 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { PLATFORM_MAX_MESSAGE_BYTES, PLATFORM_MAX_ROOM_CONNECTIONS, parseConfig } from "../../../src/config";
+import {
+  MAX_ROOM_CONNECTIONS,
+  PLATFORM_MAX_MESSAGE_BYTES,
+  PLATFORM_MAX_SHARD_CONNECTIONS,
+  parseConfig,
+} from "../../../src/config";
 import { type JoinTicket, joinTicket, memberFrom, parseJoinTicket, parseMember } from "../../../src/rooms/member";
 
 const ticket: JoinTicket = {
   echo: true,
   protocol: "chat.v1",
   maxConnections: 100,
+  shardConnections: 10,
   maxMessageBytes: 1024,
   maxMessagesPerSecond: 10,
 };
@@ -14,6 +20,7 @@ describe("joinTicket", () => {
   it("carries the member's choices and the room limits of the config", () => {
     const config = parseConfig({
       ROOM_MAX_CONNECTIONS: "100",
+      ROOM_SHARD_CONNECTIONS: "10",
       MAX_MESSAGE_BYTES: "1024",
       MAX_MESSAGES_PER_SECOND: "10",
     });
@@ -34,10 +41,12 @@ describe("parseJoinTicket", () => {
     ["an echo flag that is not a boolean", JSON.stringify({ ...ticket, echo: 1 })],
     ["a protocol that is not a string", JSON.stringify({ ...ticket, protocol: 7 })],
     ["no room for anyone", JSON.stringify({ ...ticket, maxConnections: 0 })],
+    ["a room larger than any config allows", JSON.stringify({ ...ticket, maxConnections: MAX_ROOM_CONNECTIONS + 1 })],
     [
-      "more room than the platform allows",
-      JSON.stringify({ ...ticket, maxConnections: PLATFORM_MAX_ROOM_CONNECTIONS + 1 }),
+      "more members per object than the platform allows",
+      JSON.stringify({ ...ticket, shardConnections: PLATFORM_MAX_SHARD_CONNECTIONS + 1 }),
     ],
+    ["no members per object", JSON.stringify({ ...ticket, shardConnections: 0 })],
     [
       "a message limit over the platform's",
       JSON.stringify({ ...ticket, maxMessageBytes: PLATFORM_MAX_MESSAGE_BYTES + 1 }),
