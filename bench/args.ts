@@ -1,7 +1,7 @@
 /** The command line of `npm run bench`: parsing, validation and `--help`. */
 import { parseArgs } from "node:util";
 import type { LoadSettings } from "./context.ts";
-import { MIN_MESSAGE_BYTES } from "./payload.ts";
+import { MAX_STREAMS, MIN_MESSAGE_BYTES } from "./payload.ts";
 import { bytes, isScenarioName, SCENARIO_NAMES, type ScenarioName } from "./scenarios/index.ts";
 import { parseSize } from "./size.ts";
 
@@ -31,6 +31,7 @@ export const DEFAULTS = {
   concurrency: 50,
   holdMs: 1000,
   receivers: 10,
+  senders: 1,
   connectTimeoutMs: 10_000,
   drainMs: 5_000,
   closeTimeoutMs: 2_000,
@@ -46,6 +47,7 @@ const OPTIONS = {
   concurrency: { type: "string" },
   hold: { type: "string" },
   receivers: { type: "string" },
+  senders: { type: "string" },
   against: { type: "string" },
   rounds: { type: "string" },
   "connect-timeout": { type: "string" },
@@ -106,7 +108,8 @@ function validate(values: ReturnType<typeof parse>["values"], positionals: strin
     sockets: integer(values.sockets, "--sockets", DEFAULTS.sockets, 1, 100_000),
     concurrency: integer(values.concurrency, "--concurrency", DEFAULTS.concurrency, 1, 10_000),
     holdMs: integer(values.hold, "--hold", DEFAULTS.holdMs, 0, 600_000),
-    receivers: integer(values.receivers, "--receivers", DEFAULTS.receivers, 1, 32_768),
+    receivers: integer(values.receivers, "--receivers", DEFAULTS.receivers, 1, 100_000),
+    senders: integer(values.senders, "--senders", DEFAULTS.senders, 1, MAX_STREAMS),
     drainMs: number(values.drain, "--drain", DEFAULTS.drainMs / 1000, 0, 600) * 1000,
     closeTimeoutMs: DEFAULTS.closeTimeoutMs,
   };

@@ -61,6 +61,7 @@ const base: LoadSettings = {
   concurrency: 50,
   holdMs: 1000,
   receivers: 10,
+  senders: 1,
   drainMs: 5_000,
   closeTimeoutMs: 2_000,
 };

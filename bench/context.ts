@@ -13,6 +13,8 @@ export interface LoadSettings {
   concurrency: number;
   holdMs: number;
   receivers: number;
+  /** Fan-out: members sending, each its own stream. */
+  senders: number;
   /** How long to wait for messages still in flight after sending stops. */
   drainMs: number;
   /** How long to wait for close answers before cutting sockets. */

@@ -30,6 +30,8 @@ Options:
   --hold MS               storm: how long to hold all sockets open (default ${DEFAULTS.holdMs})
   --receivers N           fanout: receivers in the room (default ${DEFAULTS.receivers}); the room is
                           /rooms/bench-<uuid> on the URL's origin
+  --senders S             fanout: senders (default ${DEFAULTS.senders}), each joining after its share of the
+                          receivers; every receiver checks every sender's stream
   --against URL           run every scenario on this server too, interleaved (A B A B ...),
                           and print each figure's ratio A/B
   --rounds R              runs per scenario and server (default 1; 3 with --against)
@@ -53,6 +55,7 @@ Examples:
   npm run bench -- ws://127.0.0.1:8787/ws
   npm run bench -- ws://127.0.0.1:8787/ws --scenario throughput --size 1MiB --window 4
   npm run bench -- ws://127.0.0.1:8787/ws --scenario fanout --receivers 100 --seconds 10
+  npm run bench -- ws://127.0.0.1:8787/ws --scenario fanout --receivers 2000 --senders 4 --concurrency 100
   npm run bench -- ws://127.0.0.1:8787/ws --against ws://127.0.0.1:8081/ws --rounds 5 --json
 `;
 }

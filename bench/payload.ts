@@ -9,6 +9,10 @@ import { randomBytes } from "node:crypto";
 /** `#` + 8 hex digits + `#`: valid UTF-8, so text messages can carry it too. */
 const HEADER_BYTES = 10;
 const HEX_DIGITS = 8;
+/** After the header, a fan-out message names its sender: 2 hex digits + `#`. */
+const STREAM_BYTES = 3;
+/** Senders one room run can tell apart. */
+export const MAX_STREAMS = 256;
 /** The smallest message the tool sends: the header plus a little filler. */
 export const MIN_MESSAGE_BYTES = 16;
 /** Binary filler starts at `seq % ROTATION`, so consecutive messages differ beyond the header. */
@@ -31,8 +35,11 @@ export interface SentMessage {
 const binaryFillers = new Map<number, Buffer>();
 const textFillers = new Map<number, Buffer>();
 
-/** The bytes of message `seq`: `size` bytes (at least `MIN_MESSAGE_BYTES`) of the given kind. */
-export function makePayload(seq: number, size: number, kind: MessageKind): Buffer {
+/**
+ * The bytes of message `seq`: `size` bytes (at least `MIN_MESSAGE_BYTES`) of the given
+ * kind. With a `stream` (a fan-out sender's number), the filler starts with it.
+ */
+export function makePayload(seq: number, size: number, kind: MessageKind, stream: number | null = null): Buffer {
   const body = Math.max(size, MIN_MESSAGE_BYTES) - HEADER_BYTES;
   const payload = Buffer.allocUnsafe(HEADER_BYTES + body);
   payload.write(`#${(seq >>> 0).toString(16).padStart(HEX_DIGITS, "0")}#`, 0, "latin1");
@@ -42,7 +49,16 @@ export function makePayload(seq: number, size: number, kind: MessageKind): Buffe
   } else {
     textFiller(body).copy(payload, HEADER_BYTES);
   }
+  // Over the filler's first bytes, which are ASCII in text too: the text stays valid UTF-8.
+  if (stream !== null) payload.write(`${stream.toString(16).padStart(2, "0")}#`, HEADER_BYTES, "latin1");
   return payload;
+}
+
+/** The sender a fan-out message names, or `null` if it names none. */
+export function readStream(data: Buffer): number | null {
+  if (data.length < HEADER_BYTES + STREAM_BYTES || data[HEADER_BYTES + STREAM_BYTES - 1] !== HASH) return null;
+  const hex = data.toString("latin1", HEADER_BYTES, HEADER_BYTES + STREAM_BYTES - 1);
+  return /^[0-9a-f]{2}$/.test(hex) ? Number.parseInt(hex, 16) : null;
 }
 
 /** The sequence number in a message's header, or `null` if it has none. */

@@ -15,9 +15,12 @@ export class SentLog {
 
   /** How many receivers must each get every message from now on. */
   private receivers: number;
+  /** The fan-out sender whose messages these are (named in each), or null for an echo. */
+  readonly stream: number | null;
 
-  constructor(receivers: number) {
+  constructor(receivers: number, stream: number | null = null) {
     this.receivers = receivers;
+    this.stream = stream;
   }
 
   /** A receiver has finished: later messages no longer wait for it. */
@@ -35,7 +38,7 @@ export class SentLog {
     const seq = this.sent++;
     const message: SentMessage = {
       seq,
-      bytes: makePayload(seq, size, kind),
+      bytes: makePayload(seq, size, kind, this.stream),
       binary: kind === "binary",
       sentAt: performance.now(),
     };

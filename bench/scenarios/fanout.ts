@@ -1,14 +1,19 @@
 /**
- * Room fan-out: N receivers and one sender join a fresh room; the sender keeps
- * W messages in flight (a message is in flight until every receiver has it),
- * and every receiver must get every message, intact and in order.
+ * Room fan-out: N receivers and S senders join a fresh room; each sender keeps W
+ * messages in flight (a message is in flight until every receiver has it), and
+ * every receiver must get every sender's messages, intact and in that sender's order.
+ * The senders join spread among the receivers, so in a room of many objects they
+ * sit in different objects.
  */
 import { randomUUID } from "node:crypto";
 import { latch, type RunContext, sleep } from "../context.ts";
+import { readStream } from "../payload.ts";
+import type { BenchSocket } from "../sockets.ts";
 import { SentLog, StreamVerifier } from "../verify.ts";
 
 export interface Fanout {
   receivers: number;
+  senders: number;
   concurrency: number;
   window: number;
   size: number;
@@ -22,38 +27,56 @@ export function freshRoomUrl(url: URL): URL {
 export async function runFanout(ctx: RunContext, fanout: Fanout): Promise<void> {
   const { pool, settings, signal, stats } = ctx;
   const room = freshRoomUrl(ctx.url).href;
-  const receivers = await pool.openMany(room, fanout.receivers, fanout.concurrency, "receiver");
-  const sender = await pool.open(room, "sender");
-  if (sender !== null && receivers.length > 0 && !signal.aborted) {
-    const log = new SentLog(receivers.length);
+  const receivers: BenchSocket[] = [];
+  const senders: BenchSocket[] = [];
+  // Each sender joins after its share of the receivers.
+  for (let s = 0; s < fanout.senders && !signal.aborted; s++) {
+    const share = Math.floor((fanout.receivers * (s + 1)) / fanout.senders) - receivers.length;
+    receivers.push(...(await pool.openMany(room, share, fanout.concurrency, "receiver", receivers.length)));
+    const sender = await pool.open(room, `sender ${s}`);
+    if (sender !== null) senders.push(sender);
+  }
+  if (senders.length === fanout.senders && receivers.length > 0 && !signal.aborted) {
+    const logs = senders.map((_, s) => new SentLog(receivers.length, s));
     const drained = latch();
     let sending = true;
     const pump = () => {
-      while (sending && log.inFlight < fanout.window && sender.open) {
-        const message = log.next(fanout.size, log.sent % 2 === 0 ? "text" : "binary");
-        sender.send(message.bytes, message.binary);
+      for (const [s, sender] of senders.entries()) {
+        const log = logs[s];
+        while (log !== undefined && sending && log.inFlight < fanout.window && sender.open) {
+          const message = log.next(fanout.size, log.sent % 2 === 0 ? "text" : "binary");
+          sender.send(message.bytes, message.binary);
+        }
       }
-      if (!sending && log.inFlight === 0) drained.open();
+      if (!sending && logs.every((log) => log.inFlight === 0)) drained.open();
     };
     const verifiers = receivers.map((receiver) => {
-      const verifier = new StreamVerifier(log, stats, receiver.name);
+      const mine = logs.map((log) => new StreamVerifier(log, stats, `${receiver.name} from sender ${log.stream}`));
       receiver.onMessage = (data, binary, now) => {
-        verifier.receive(data, binary, now);
+        const verifier = mine[readStream(data) ?? -1];
+        if (verifier === undefined)
+          stats.fail("mismatches", `${receiver.name}: a message of ${data.length} bytes from no sender of this run`);
+        else verifier.receive(data, binary, now);
         pump();
       };
-      // A receiver that is gone stops holding the window open.
+      // A receiver that is gone stops holding the windows open.
       receiver.onLost = () => {
-        verifier.finish();
+        for (const verifier of mine) verifier.finish();
         pump();
       };
-      return verifier;
+      return mine;
     });
-    sender.onMessage = (data) =>
-      stats.fail("mismatches", `sender: the room sent its own message back (${data.length} bytes) without ?echo=1`);
-    sender.onLost = () => {
-      sending = false;
-      drained.open();
-    };
+    for (const [s, sender] of senders.entries()) {
+      // Senders hear each other (not checked here) but never themselves: they joined without ?echo=1.
+      sender.onMessage = (data) => {
+        if (readStream(data) === s)
+          stats.fail("mismatches", `sender ${s}: the room sent its own message back without ?echo=1`);
+      };
+      sender.onLost = () => {
+        sending = false;
+        drained.open();
+      };
+    }
 
     const started = performance.now();
     pump();
@@ -62,7 +85,7 @@ export async function runFanout(ctx: RunContext, fanout: Fanout): Promise<void> 
     pump();
     await Promise.race([drained.promise, sleep(settings.drainMs, signal)]);
     stats.seconds = (performance.now() - started) / 1000;
-    for (const verifier of verifiers) verifier.finish();
+    for (const verifier of verifiers.flat()) verifier.finish();
   }
   await pool.closeAll(settings.closeTimeoutMs);
 }

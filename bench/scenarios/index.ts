@@ -67,10 +67,10 @@ export const SCENARIOS = {
   },
   fanout: {
     describe: (s) =>
-      `1 sender, ${s.receivers} receivers in a fresh /rooms/:name, ${s.window ?? 4} in flight, ${bytes(s.size ?? 32)} text and binary`,
+      `${s.senders} sender${s.senders === 1 ? "" : "s"}, ${s.receivers} receivers in a fresh /rooms/:name, ${s.window ?? 4} in flight each, ${bytes(s.size ?? 32)} text and binary`,
     run: (ctx) => {
-      const { receivers, concurrency, window, size } = ctx.settings;
-      return runFanout(ctx, { receivers, concurrency, window: window ?? 4, size: size ?? 32 });
+      const { receivers, senders, concurrency, window, size } = ctx.settings;
+      return runFanout(ctx, { receivers, senders, concurrency, window: window ?? 4, size: size ?? 32 });
     },
   },
 } satisfies Record<string, Scenario>;

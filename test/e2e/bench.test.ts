@@ -112,6 +112,18 @@ describe("a URL with test controls", () => {
   });
 });
 
+describe("fanout with several senders", () => {
+  it("verifies every sender's stream at every receiver and exits 0", async () => {
+    const run = await runBench([`${inject("wsUrl")}/ws`, "--scenario", "fanout", ...QUICK, "--senders", "3"]);
+    expect(run.code, run.stderr).toBe(0);
+    const [summary] = run.report.summaries;
+    // Three senders' messages reach five receivers: deliveries come in fives.
+    expect(summary?.messages).toBeGreaterThan(0);
+    expect((summary?.messages ?? 1) % 5).toBe(0);
+    expect(summary?.errors).toEqual({ mismatches: 0, losses: 0, unexpectedCloses: 0, connectFailures: 0, timeouts: 0 });
+  });
+});
+
 describe("against a wrong echo server, the errors are counted and the exit status is 1", () => {
   let server: WebSocketServer | null = null;
   afterEach(async () => {
