@@ -15,8 +15,9 @@ const KIB = 1024;
 /**
  * The whole Worker, gzipped: small enough to read in one sitting, and far below the platform's 3 MiB.
  * 10 KiB since the test controls (docs/controls.md), whose 400 reasons name every range: 5.6 → 8.4 KiB.
+ * 14 KiB since rooms span many objects (directory, links, placement): about 3.8 KiB more.
  */
-const WORKER_BUDGET_BYTES = 10 * KIB;
+const WORKER_BUDGET_BYTES = 14 * KIB;
 /** The page a visitor downloads (HTML, CSS, JS), gzipped: loads at once even on a slow link. */
 const PAGE_BUDGET_BYTES = 20 * KIB;
 /** Modules wrangler emits for upload; source maps and its README are not uploaded as code. */
