@@ -1,5 +1,5 @@
 // @ts-check
-/** The Room card: joining a room (a socket on `/rooms/<name>`), leaving it, and its member count. */
+/** The Room card: joining a room (a socket on `/rooms/<name>`), leaving it, its members and the objects it spans. */
 import { byId, showError } from "./dom.js";
 import { connect, currentConnection, onSocket, openConnection } from "./socket.js";
 import { modeFor, urlFor, urlValue } from "./url.js";
@@ -20,6 +20,7 @@ const ui = {
   echo: byId("room-echo", HTMLInputElement),
   leave: byId("leave", HTMLButtonElement),
   members: byId("members", HTMLOutputElement),
+  shards: byId("shards", HTMLOutputElement),
   membersRefresh: byId("members-refresh", HTMLButtonElement),
 };
 
@@ -42,6 +43,7 @@ export function setupRoom() {
   ui.room.addEventListener("input", () => showError(ui.room, ui.roomError, ""));
   ui.leave.addEventListener("click", () => {
     ui.members.value = "–";
+    ui.shards.value = "–";
     connect(urlFor("/ws"));
   });
   ui.membersRefresh.addEventListener("click", () => refreshMembers());
@@ -89,7 +91,7 @@ function membersAfterTraffic() {
   }, wait);
 }
 
-/** `GET /rooms/<name>` on the socket's host: `{ name, connections }`, checked, as any host may answer. */
+/** `GET /rooms/<name>` on the socket's host: `{ name, connections, shards }`, checked, as any host may answer. */
 async function refreshMembers() {
   const conn = currentConnection();
   if (conn?.mode.kind !== "room") return;
@@ -104,14 +106,18 @@ async function refreshMembers() {
     if (conn !== currentConnection()) return;
     const count = roomCount(body);
     ui.members.value = count === null ? "?" : String(count.connections);
+    ui.shards.value = count?.shards == null ? "?" : String(count.shards);
   } catch {
-    if (conn === currentConnection()) ui.members.value = "?";
+    if (conn !== currentConnection()) return;
+    ui.members.value = "?";
+    ui.shards.value = "?";
   }
 }
 
-/** @param {unknown} body @returns {{ connections: number } | null} */
+/** @param {unknown} body @returns {{ connections: number, shards: number | null } | null} */
 function roomCount(body) {
   if (typeof body !== "object" || body === null) return null;
   if (!("connections" in body) || typeof body.connections !== "number") return null;
-  return { connections: body.connections };
+  const shards = "shards" in body && typeof body.shards === "number" ? body.shards : null;
+  return { connections: body.connections, shards };
 }

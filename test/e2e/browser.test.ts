@@ -246,6 +246,8 @@ describe("room mode", () => {
     expect(await alice.page.inputValue("#url")).toBe(`${inject("wsUrl")}/rooms/${room}`);
     // Bob counts on joining; Alice when she asks (no timer polls an idle room awake).
     await bob.page.locator("#members", { hasText: /^2$/ }).waitFor({ timeout: 5_000 });
+    // Two members fit one Durable Object (ROOM_SHARD_CONNECTIONS defaults to 5,000).
+    expect(await bob.page.textContent("#shards")).toBe("1");
     expect(await alice.page.textContent("#members")).toBe("1");
     await alice.page.click("#members-refresh");
     await alice.page.locator("#members", { hasText: /^2$/ }).waitFor({ timeout: 5_000 });
@@ -285,6 +287,7 @@ describe("room mode", () => {
     expect(await waitForStatus(watched.page, "open")).toBe("Open · echo");
     expect(await watched.page.inputValue("#url")).toBe(`${inject("wsUrl")}/ws`);
     expect(await watched.page.textContent("#members")).toBe("–");
+    expect(await watched.page.textContent("#shards")).toBe("–");
   });
 
   it("refuses a room name the server would refuse, inline, and stays connected", async () => {
