@@ -21,9 +21,22 @@ export interface RelayBatch {
   readonly messages: readonly Payload[];
 }
 
+/**
+ * One message too large for a call's arguments (the runtime caps them at 32 MiB, and a
+ * message may be 32 MiB itself), sent alone as a stream of its bytes.
+ */
+export interface LargeRelay {
+  readonly from: number;
+  readonly missed: number;
+  /** The message was text: the bytes are its UTF-8. */
+  readonly text: boolean;
+  readonly body: ReadableStream<Uint8Array>;
+}
+
 /** The receiving end: a stub of the other shard. */
 export interface RelayTarget {
   relay(batch: RelayBatch): Promise<unknown>;
+  relayLarge(message: LargeRelay): Promise<unknown>;
 }
 
 /** Where a link keeps its count of undelivered messages, so the notice outlives an eviction. */
@@ -33,7 +46,7 @@ export interface MissedStore {
   delete(key: string): boolean;
 }
 
-/** Bytes one call carries at most (a larger single message goes alone): calls stay well under the RPC size cap. */
+/** Bytes one call carries at most; a larger message goes alone, as a stream (`LargeRelay`). */
 export const MAX_BATCH_BYTES = 1024 * 1024;
 /** Bytes a link holds for a shard that is not taking them: past it, as for a slow reader, messages are dropped. */
 export const MAX_QUEUED_BYTES = MAX_UNSENT_BYTES;
@@ -51,6 +64,14 @@ export function parseRelayBatch(value: unknown): RelayBatch | null {
     payloads.push(message);
   }
   return { from, missed, messages: payloads };
+}
+
+/** The large message in a call from another shard, or null when it is not one. */
+export function parseLargeRelay(value: unknown): LargeRelay | null {
+  if (!isRecord(value) || typeof value.text !== "boolean" || !(value.body instanceof ReadableStream)) return null;
+  const { from, missed, text, body } = value;
+  if (!isIntegerIn(from, 0, Number.MAX_SAFE_INTEGER) || !isIntegerIn(missed, 0, Number.MAX_SAFE_INTEGER)) return null;
+  return { from, missed, text, body };
 }
 
 interface Queued {
@@ -113,8 +134,14 @@ export class Link {
       const settled = this.queue.length === 0 ? this.settled : null;
       if (settled !== null) this.settled = null;
       const missed = this.missed;
+      const [only] = batch;
       try {
-        await this.target.relay({ from: this.from.index, missed, messages: batch.map((queued) => queued.data) });
+        if (batch.length === 1 && only !== undefined && only.size > MAX_BATCH_BYTES) {
+          const text = typeof only.data === "string";
+          await this.target.relayLarge({ from: this.from.index, missed, text, body: new Blob([only.data]).stream() });
+        } else {
+          await this.target.relay({ from: this.from.index, missed, messages: batch.map((queued) => queued.data) });
+        }
         this.setMissed(this.missed - missed);
         failures = 0;
       } catch (error) {

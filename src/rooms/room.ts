@@ -18,7 +18,7 @@ import {
 } from "../protocol/close-codes";
 import { messageBytes } from "../protocol/frames";
 import type { Admission } from "./directory";
-import { parseRelayBatch, type RelayBatch } from "./link";
+import { type LargeRelay, type Payload, parseLargeRelay, parseRelayBatch, type RelayBatch } from "./link";
 import { JOIN_TICKET_HEADER, type JoinTicket, memberFrom, parseJoinTicket } from "./member";
 import { Members } from "./members";
 import { placeAt, ROOM_BUSY_REASON, ROOM_FULL_REASON } from "./placement";
@@ -141,13 +141,25 @@ export class Room extends DurableObject<Env> {
   relay(batch: RelayBatch): void {
     const parsed = parseRelayBatch(batch);
     if (parsed === null) throw new TypeError("malformed relay batch");
-    if (parsed.missed > 0) {
+    this.receive(parsed.from, parsed.missed, parsed.messages);
+  }
+
+  /** Another shard's member's message too large for `relay`, as a stream of its bytes. */
+  async relayLarge(message: LargeRelay): Promise<void> {
+    const parsed = parseLargeRelay(message);
+    if (parsed === null) throw new TypeError("malformed large relay");
+    const bytes = await new Response(parsed.body).arrayBuffer();
+    this.receive(parsed.from, parsed.missed, [parsed.text ? new TextDecoder().decode(bytes) : bytes]);
+  }
+
+  private receive(from: number, missed: number, messages: readonly Payload[]): void {
+    if (missed > 0) {
       // Some of the room's messages never reached these members: closed, they rejoin, rather than stay unknowingly deaf.
       const closed = this.members.closeAll(CLOSE_SERVICE_RESTART, MISSED_MESSAGES_REASON);
-      const error = new Error(`shard ${parsed.from} could not deliver ${parsed.missed} message(s) here`);
-      logError("room_messages_missed", error, { ...this.where(), from: parsed.from, closed });
+      const error = new Error(`shard ${from} could not deliver ${missed} message(s) here`);
+      logError("room_messages_missed", error, { ...this.where(), from, closed });
     }
-    for (const message of parsed.messages) this.members.deliver(null, message, messageBytes(message), false);
+    for (const message of messages) this.members.deliver(null, message, messageBytes(message), false);
     // Relayed to with nobody here: a restart lost this shard's sockets, and the directory still counts them.
     if (this.shard.occupancy() === 0) void this.countChanged();
   }

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Link, MAX_BATCH_BYTES, MAX_QUEUED_BYTES, type RelayBatch, type RelayTarget } from "../../../src/rooms/link";
+import {
+  type LargeRelay,
+  Link,
+  MAX_BATCH_BYTES,
+  MAX_QUEUED_BYTES,
+  type RelayBatch,
+  type RelayTarget,
+} from "../../../src/rooms/link";
 
 const FROM = { room: "lobby", index: 0 };
 
@@ -11,6 +18,12 @@ class FakeShard implements RelayTarget {
   relay(batch: RelayBatch): Promise<unknown> {
     this.batches.push(batch);
     return new Promise((resolve, reject) => this.answers.push({ resolve: () => resolve(undefined), reject }));
+  }
+
+  /** Read back into the batch it would have been, so tests see one sequence of calls. */
+  async relayLarge({ from, missed, text, body }: LargeRelay): Promise<unknown> {
+    const bytes = await new Response(body).arrayBuffer();
+    return this.relay({ from, missed, messages: [text ? new TextDecoder().decode(bytes) : bytes] });
   }
 
   /** Calls still waiting for an answer. */

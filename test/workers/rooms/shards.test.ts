@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { ROOM_FULL_REASON } from "../../../src/rooms/placement";
 import { KEEPALIVE_REQUEST, KEEPALIVE_RESPONSE } from "../../../src/rooms/room";
-import { bytesOf, type Received, WAIT_MS, waitForClose, waitForMessage, waitForMessages } from "../helpers";
+import { bytesOf, payload, type Received, WAIT_MS, waitForClose, waitForMessage, waitForMessages } from "../helpers";
 import { freshRoom, type JoinOptions, joinMany, joinRoom, roomInfo, shardMembers } from "./helpers";
 
 const SHARDED: JoinOptions = { vars: { ROOM_SHARD_CONNECTIONS: "3" } };
@@ -99,6 +99,20 @@ describe("a room past one object", () => {
       expect(emptyText).toBe("");
     }
   });
+
+  it("relays a message of the platform's 32 MiB cap, and large text, to another object intact", async () => {
+    const room = freshRoom();
+    const members = await joinSharded(room, 4);
+    const arriving = waitForMessages(members[3], 2);
+    const big = payload(32 * 1024 * 1024);
+    const text = "é€😀".repeat(200_000); // 1.8 MB of UTF-8, over one call's batch
+    members[0].send(big);
+    members[0].send(text);
+    const [binary, received] = await arriving;
+    expect(binary).toBeInstanceOf(ArrayBuffer);
+    expect(new Uint8Array(binary as ArrayBuffer)).toEqual(big);
+    expect(received).toBe(text);
+  }, 30_000);
 
   it("counts members and objects as members join and leave, and drops an object left empty", async () => {
     const room = freshRoom();
