@@ -95,15 +95,20 @@ export class Directory {
     return { kind: "admitted", list: this.list };
   }
 
-  /** Shard `index` now holds `occupancy` members; at 0 it leaves the room. */
+  /**
+   * Shard `index` now holds `occupancy` members; at 0 it leaves the room. Any shard
+   * that has not confirmed the current list (it could not be told, or the directory
+   * woke and does not know) is told now: a no-op when all have.
+   */
   async report(index: number, occupancy: number): Promise<void> {
     this.pending.delete(index);
-    if (this.update(index, occupancy)) await this.announceAll(null);
+    this.update(index, occupancy);
+    await this.announceAll(null);
   }
 
   /** Records a count; true when the shard list changed (a shard joined or left). */
   private update(index: number, count: number): boolean {
-    if (this.counts.get(index) === count) return false;
+    if ((this.counts.get(index) ?? 0) === count) return false;
     const joined = count > 0 && !this.counts.has(index);
     const left = count === 0 && this.counts.delete(index);
     if (count > 0) this.counts.set(index, count);

@@ -71,6 +71,17 @@ describe("the directory", () => {
     expect(announced).toEqual([[1, { version: 2, shards: [0, 1, 2] }]]);
   });
 
+  it("tells a shard that missed the list at the next report from any shard", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const unreachable = new Set([1]);
+    const { dir, announced } = directory(new MapStore(), unreachable);
+    await dir.admit(1, 1, 10, 3);
+    await dir.admit(2, 1, 10, 3);
+    unreachable.clear();
+    await dir.report(2, 0);
+    expect(announced).toEqual([[1, { version: 3, shards: [0, 1] }]]);
+  });
+
   it("drops a shard that reports no members, and tells the others", async () => {
     const { dir, announced } = directory();
     await dir.admit(1, 3, 10, 3);
