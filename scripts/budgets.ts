@@ -18,8 +18,11 @@ const KIB = 1024;
  * 14 KiB since rooms span many objects (directory, links, placement): about 3.8 KiB more.
  */
 const WORKER_BUDGET_BYTES = 14 * KIB;
-/** The page a visitor downloads (HTML, CSS, JS), gzipped: loads at once even on a slow link. */
-const PAGE_BUDGET_BYTES = 20 * KIB;
+/**
+ * The page a visitor downloads (HTML, CSS, JS), gzipped: loads at once even on a slow link.
+ * 21 KiB since the Room card shows the objects a room spans (the page was at 19.97 of 20 KiB).
+ */
+const PAGE_BUDGET_BYTES = 21 * KIB;
 /** Modules wrangler emits for upload; source maps and its README are not uploaded as code. */
 const BUNDLE_FILE = /\.(m?js|wasm)$/;
 const PAGE_FILE = /\.(html|css|js)$/;
