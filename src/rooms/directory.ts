@@ -34,6 +34,14 @@ export type Admission =
   | { readonly kind: "full" }
   | { readonly kind: "busy"; readonly reason: string };
 
+/** The room's size, from its directory. */
+export interface RoomCount {
+  /** Members in the whole room. */
+  readonly connections: number;
+  /** Objects the room spans. */
+  readonly shards: number;
+}
+
 /** Tells shard `index` the room's shard list; rejects when it cannot be reached. */
 export type Announce = (index: number, list: ShardList) => Promise<unknown>;
 
@@ -67,6 +75,11 @@ export class Directory {
   /** Members in the whole room, with `local` the directory's own. */
   members(local: number): number {
     return roomTotal(local, this.counts);
+  }
+
+  /** The room's size, with `local` the directory's own members. */
+  count(local: number): RoomCount {
+    return { connections: this.members(local), shards: this.counts.size + 1 };
   }
 
   /** Where a join goes; a join sent to another shard is remembered until that shard speaks. */

@@ -7,37 +7,9 @@
 import { logError } from "../log";
 import { MAX_UNSENT_BYTES } from "../protocol/backpressure";
 import { messageBytes } from "../protocol/frames";
+import type { Payload, RelayTarget } from "./relay-messages";
 import type { ShardAddress } from "./shards";
-import { isIntegerIn, isRecord } from "./validate";
-
-export type Payload = string | ArrayBuffer;
-
-/** What one shard hands another: its members' messages, oldest first. */
-export interface RelayBatch {
-  /** The sending shard's index. */
-  readonly from: number;
-  /** Messages for the receiver that the sender could not deliver since its last delivered batch. */
-  readonly missed: number;
-  readonly messages: readonly Payload[];
-}
-
-/**
- * One message too large for a call's arguments (the runtime caps them at 32 MiB, and a
- * message may be 32 MiB itself), sent alone as a stream of its bytes.
- */
-export interface LargeRelay {
-  readonly from: number;
-  readonly missed: number;
-  /** The message was text: the bytes are its UTF-8. */
-  readonly text: boolean;
-  readonly body: ReadableStream<Uint8Array>;
-}
-
-/** The receiving end: a stub of the other shard. */
-export interface RelayTarget {
-  relay(batch: RelayBatch): Promise<unknown>;
-  relayLarge(message: LargeRelay): Promise<unknown>;
-}
+import { isIntegerIn } from "./validate";
 
 /** Where a link keeps its count of undelivered messages, so the notice outlives an eviction. */
 export interface MissedStore {
@@ -52,27 +24,6 @@ export const MAX_BATCH_BYTES = 1024 * 1024;
 export const MAX_QUEUED_BYTES = MAX_UNSENT_BYTES;
 /** Calls in a row that may fail before the link stops trying until the next message: the failed one and one notice. */
 const ATTEMPTS_IN_A_ROW = 2;
-
-/** The batch in a call from another shard, or null when it is not one. */
-export function parseRelayBatch(value: unknown): RelayBatch | null {
-  if (!isRecord(value) || !Array.isArray(value.messages)) return null;
-  const { from, missed, messages } = value;
-  if (!isIntegerIn(from, 0, Number.MAX_SAFE_INTEGER) || !isIntegerIn(missed, 0, Number.MAX_SAFE_INTEGER)) return null;
-  const payloads: Payload[] = [];
-  for (const message of messages) {
-    if (typeof message !== "string" && !(message instanceof ArrayBuffer)) return null;
-    payloads.push(message);
-  }
-  return { from, missed, messages: payloads };
-}
-
-/** The large message in a call from another shard, or null when it is not one. */
-export function parseLargeRelay(value: unknown): LargeRelay | null {
-  if (!isRecord(value) || typeof value.text !== "boolean" || !(value.body instanceof ReadableStream)) return null;
-  const { from, missed, text, body } = value;
-  if (!isIntegerIn(from, 0, Number.MAX_SAFE_INTEGER) || !isIntegerIn(missed, 0, Number.MAX_SAFE_INTEGER)) return null;
-  return { from, missed, text, body };
-}
 
 interface Queued {
   readonly data: Payload;

@@ -1,14 +1,18 @@
 /**
- * The members one room object holds: their sockets (kept by the runtime through
- * hibernation), sending to them, closing them, and their rate limits.
+ * The members one room object holds: letting them in, their sockets (kept by the
+ * runtime through hibernation), sending to them, closing them, their rate limits.
  */
+import { protocolHeader } from "../http/refused-socket";
 import { type LogFields, logError, logEvent } from "../log";
 import { SLOW_READER_REASON, SlowReaderError } from "../protocol/backpressure";
-import { CLOSE_INTERNAL_ERROR, CLOSE_POLICY_VIOLATION } from "../protocol/close-codes";
+import { CLOSE_INTERNAL_ERROR, CLOSE_POLICY_VIOLATION, CLOSE_SERVICE_RESTART } from "../protocol/close-codes";
 import { TokenBucket } from "../protocol/rate-limit";
 import { fanOut } from "./fan-out";
-import type { Payload } from "./link";
-import { type Member, parseMember } from "./member";
+import { type JoinTicket, type Member, memberFrom, parseMember } from "./member";
+import type { Payload } from "./relay-messages";
+
+/** The close reason (with 1012) for the members of a shard another shard could not reach: they missed messages. */
+export const MISSED_MESSAGES_REASON = "missed messages from the rest of the room; rejoin";
 
 export class Members {
   /**
@@ -28,6 +32,14 @@ export class Members {
     private readonly where: () => LogFields,
     private readonly onClosed: () => void,
   ) {}
+
+  /** Lets a member in: its socket, hibernatable, with the `Member` its ticket makes as attachment. */
+  accept(ticket: JoinTicket): Response {
+    const { 0: client, 1: server } = new WebSocketPair();
+    server.serializeAttachment(memberFrom(ticket, crypto.randomUUID(), Date.now()));
+    this.ctx.acceptWebSocket(server);
+    return new Response(null, { status: 101, webSocket: client, headers: protocolHeader(ticket.protocol) });
+  }
 
   /** Member sockets still open (closing ones no longer count). */
   count(): number {
@@ -51,12 +63,16 @@ export class Members {
     }
   }
 
-  /** Closes every open member with `code` and `reason`; returns how many. */
-  closeAll(code: number, reason: string): number {
+  /**
+   * Shard `from` could not deliver `count` messages here: every member is closed 1012
+   * and rejoins, rather than stay connected unknowingly having missed them.
+   */
+  missed(from: number, count: number): void {
     const open = this.ctx.getWebSockets().filter((socket) => socket.readyState === WebSocket.OPEN);
-    for (const socket of open) this.closeQuietly(socket, code, reason);
+    for (const socket of open) this.closeQuietly(socket, CLOSE_SERVICE_RESTART, MISSED_MESSAGES_REASON);
+    const error = new Error(`shard ${from} could not deliver ${count} message(s) here`);
+    logError("room_messages_missed", error, { ...this.where(), from, closed: open.length });
     if (open.length > 0) this.onClosed();
-    return open.length;
   }
 
   /** The socket's attachment; a socket without a valid one is closed, as the room cannot serve it. */

@@ -3,7 +3,8 @@
  * list: a message a member sends goes to each other shard once, through that
  * shard's link. A room of one shard has no links, so relaying costs it nothing.
  */
-import { Link, type MissedStore, type Payload, type RelayTarget } from "./link";
+import { Link, type MissedStore } from "./link";
+import type { Payload, RelayTarget } from "./relay-messages";
 import type { ShardAddress, ShardList } from "./shards";
 
 export class Relay {

@@ -6,22 +6,21 @@
  * link (./link.ts); shard 0 also keeps the room's directory (./directory.ts).
  */
 import { DurableObject } from "cloudflare:workers";
-import { protocolHeader, refusedSocket } from "../http/refused-socket";
+import { refusedSocket } from "../http/refused-socket";
 import { type LogFields, logError, logEvent } from "../log";
 import {
   CLOSE_INTERNAL_ERROR,
   CLOSE_MESSAGE_TOO_BIG,
   CLOSE_POLICY_VIOLATION,
-  CLOSE_SERVICE_RESTART,
   CLOSE_TRY_AGAIN_LATER,
   closeReplyFor,
 } from "../protocol/close-codes";
 import { messageBytes } from "../protocol/frames";
-import type { Admission } from "./directory";
-import { type LargeRelay, type Payload, parseLargeRelay, parseRelayBatch, type RelayBatch } from "./link";
-import { JOIN_TICKET_HEADER, type JoinTicket, memberFrom, parseJoinTicket } from "./member";
+import type { Admission, RoomCount } from "./directory";
+import { JOIN_TICKET_HEADER, type JoinTicket, parseJoinTicket } from "./member";
 import { Members } from "./members";
 import { placeAt, ROOM_BUSY_REASON, ROOM_FULL_REASON } from "./placement";
+import { type LargeRelay, type Payload, parseLargeRelay, parseRelayBatch, type RelayBatch } from "./relay-messages";
 import { Shard } from "./shard";
 import { DIRECTORY_SHARD, parseShardList, type ShardList } from "./shards";
 import { isIntegerIn } from "./validate";
@@ -29,16 +28,8 @@ import { isIntegerIn } from "./validate";
 /** The keep-alive pair the runtime answers itself, so a member's keep-alives never wake the room. */
 export const KEEPALIVE_REQUEST = "ping";
 export const KEEPALIVE_RESPONSE = "pong";
-/** The close reason (with 1012) for the members of a shard another shard could not reach: they missed messages. */
-export const MISSED_MESSAGES_REASON = "missed messages from the rest of the room; rejoin";
-
-/** The room's size, from its directory. */
-export interface RoomCount {
-  /** Members in the whole room. */
-  readonly connections: number;
-  /** Objects the room spans. */
-  readonly shards: number;
-}
+/** Bound for the integers other shards send. */
+const MAX = Number.MAX_SAFE_INTEGER;
 
 /**
  * One shard of a room. What survives hibernation: the sockets, each socket's
@@ -77,7 +68,7 @@ export class Room extends DurableObject<Env> {
     const placement = this.directory.place(this.members.count(), ticket.shardConnections, ticket.maxConnections);
     if (placement.kind === "shard") return placeAt(placement.index);
     if (placement.kind === "full") return refusedSocket(CLOSE_TRY_AGAIN_LATER, ROOM_FULL_REASON, ticket.protocol);
-    return this.accept(ticket);
+    return this.members.accept(ticket);
   }
 
   /**
@@ -92,7 +83,7 @@ export class Room extends DurableObject<Env> {
     }
     const admission = await this.shard.admit(ticket.maxConnections);
     try {
-      if (admission.kind === "admitted") return this.accept(ticket);
+      if (admission.kind === "admitted") return this.members.accept(ticket);
     } finally {
       this.shard.release();
     }
@@ -101,17 +92,9 @@ export class Room extends DurableObject<Env> {
     return refusedSocket(CLOSE_TRY_AGAIN_LATER, reason, ticket.protocol);
   }
 
-  private accept(ticket: JoinTicket): Response {
-    const { 0: client, 1: server } = new WebSocketPair();
-    server.serializeAttachment(memberFrom(ticket, crypto.randomUUID(), Date.now()));
-    this.ctx.acceptWebSocket(server);
-    return new Response(null, { status: 101, webSocket: client, headers: protocolHeader(ticket.protocol) });
-  }
-
   /** Shard 0: members in the whole room and the objects it spans. */
   count(): RoomCount {
-    const { directory } = this;
-    return { connections: directory.members(this.members.count()), shards: directory.list.shards.length };
+    return this.directory.count(this.members.count());
   }
 
   override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
@@ -128,10 +111,8 @@ export class Room extends DurableObject<Env> {
       this.members.close(socket, CLOSE_POLICY_VIOLATION, reason);
     } else {
       this.members.deliver(socket, message, size, member.echo);
-      // Not returned: the runtime holds a socket's next message until the handler's promise
-      // settles, which would allow one message per call to another shard. Pending calls
-      // keep the object from being evicted (compatibility date 2026-10-01 and later);
-      // waitUntil says so explicitly.
+      // Not returned: the runtime holds a socket's next message until the handler's promise settles.
+      // Calls in flight keep the object from eviction (compatibility date 2026-10-01 on); waitUntil says so.
       const relayed = this.shard.relay.send(message, member.id);
       if (relayed !== undefined) this.ctx.waitUntil(relayed);
     }
@@ -153,12 +134,7 @@ export class Room extends DurableObject<Env> {
   }
 
   private receive(from: number, missed: number, messages: readonly Payload[]): void {
-    if (missed > 0) {
-      // Some of the room's messages never reached these members: closed, they rejoin, rather than stay unknowingly deaf.
-      const closed = this.members.closeAll(CLOSE_SERVICE_RESTART, MISSED_MESSAGES_REASON);
-      const error = new Error(`shard ${from} could not deliver ${missed} message(s) here`);
-      logError("room_messages_missed", error, { ...this.where(), from, closed });
-    }
+    if (missed > 0) this.members.missed(from, missed);
     for (const message of messages) this.members.deliver(null, message, messageBytes(message), false);
     // Relayed to with nobody here: a restart lost this shard's sockets, and the directory still counts them.
     if (this.shard.occupancy() === 0) void this.countChanged();
@@ -173,15 +149,14 @@ export class Room extends DurableObject<Env> {
 
   /** Shard 0: shard `index` asks to take a join that makes it `occupancy` members (see `Directory.admit`). */
   admit(index: number, occupancy: number, maxConnections: number): Promise<Admission> {
-    if (![index, occupancy, maxConnections].every((n) => isIntegerIn(n, 1, Number.MAX_SAFE_INTEGER)))
+    if (![index, occupancy, maxConnections].every((n) => isIntegerIn(n, 1, MAX)))
       throw new TypeError("malformed admission");
     return this.directory.admit(index, occupancy, maxConnections, this.members.count());
   }
 
   /** Shard 0: shard `index` now holds `occupancy` members. */
   report(index: number, occupancy: number): Promise<void> {
-    if (!isIntegerIn(index, 1, Number.MAX_SAFE_INTEGER) || !isIntegerIn(occupancy, 0, Number.MAX_SAFE_INTEGER))
-      throw new TypeError("malformed report");
+    if (!isIntegerIn(index, 1, MAX) || !isIntegerIn(occupancy, 0, MAX)) throw new TypeError("malformed report");
     return this.directory.report(index, occupancy);
   }
 

@@ -10,10 +10,10 @@ import { READ_METHODS, textResponse } from "../http/responses";
 import { checkUpgrade, isUpgrade } from "../http/upgrade";
 import { logError } from "../log";
 import { CLOSE_INTERNAL_ERROR } from "../protocol/close-codes";
+import type { RoomCount } from "./directory";
 import { joinRoom } from "./join";
 import { joinTicket } from "./member";
 import { parseEchoFlag, parseRoomPath } from "./name";
-import type { RoomCount } from "./room";
 import { DIRECTORY_SHARD, shardStub } from "./shards";
 
 /** The body of `GET /rooms/:name`. */

@@ -1,12 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import {
-  type LargeRelay,
-  Link,
-  MAX_BATCH_BYTES,
-  MAX_QUEUED_BYTES,
-  type RelayBatch,
-  type RelayTarget,
-} from "../../../src/rooms/link";
+import { Link, MAX_BATCH_BYTES, MAX_QUEUED_BYTES } from "../../../src/rooms/link";
+import type { LargeRelay, RelayBatch, RelayTarget } from "../../../src/rooms/relay-messages";
 
 const FROM = { room: "lobby", index: 0 };
 

@@ -4,8 +4,9 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { MISSED_MESSAGES_REASON } from "../../../src/rooms/members";
 import { ROOM_BUSY_REASON } from "../../../src/rooms/placement";
-import { MISSED_MESSAGES_REASON, Room } from "../../../src/rooms/room";
+import { Room } from "../../../src/rooms/room";
 import { waitForClose, waitForMessage, waitForMessages } from "../helpers";
 import { freshRoom, type JoinOptions, joinMany, joinRoom, roomInfo, roomShard, shardMembers } from "./helpers";
 
