@@ -7,8 +7,7 @@ import { refusedSocket } from "../http/refused-socket";
 import { CLOSE_TRY_AGAIN_LATER } from "../protocol/close-codes";
 import { JOIN_TICKET_HEADER, type JoinTicket } from "./member";
 import { placedAt, ROOM_BUSY_REASON } from "./placement";
-import type { Room } from "./room";
-import { DIRECTORY_SHARD, shardStub } from "./shards";
+import { DIRECTORY_SHARD, type Rooms, shardStub } from "./shards";
 
 /**
  * Shards a join may be sent to: shard 0, a shard it picks, and once more each
@@ -18,11 +17,7 @@ import { DIRECTORY_SHARD, shardStub } from "./shards";
 export const MAX_JOIN_HOPS = 6;
 
 /** The 101 of the shard that took the member, or a refusal (also a 101, closed with a reason). */
-export async function joinRoom(
-  rooms: DurableObjectNamespace<Room>,
-  room: string,
-  ticket: JoinTicket,
-): Promise<Response> {
+export async function joinRoom(rooms: Rooms, room: string, ticket: JoinTicket): Promise<Response> {
   let index = DIRECTORY_SHARD;
   for (let hop = 0; hop < MAX_JOIN_HOPS; hop++) {
     const response = await shardStub(rooms, room, index).fetch("https://room.internal/join", {

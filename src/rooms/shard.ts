@@ -7,11 +7,12 @@ import { logError, logEvent } from "../log";
 import { CountReporter } from "./count-report";
 import { type Admission, Directory, parseAdmission } from "./directory";
 import { Relay } from "./relay";
-import type { Room } from "./room";
 import {
   DIRECTORY_SHARD,
   parseShardList,
   parseShardName,
+  type RoomStub,
+  type Rooms,
   type ShardAddress,
   type ShardList,
   SINGLE_SHARD,
@@ -29,14 +30,14 @@ export class Shard {
   /** Every shard but 0: keeps the directory's count of this shard's members current. */
   readonly reporter: CountReporter | null;
   /** One stub for all calls to the directory, so they arrive in the order they were made (E-order). */
-  private directoryStub: DurableObjectStub<Room> | null = null;
+  private directoryStub: RoomStub | null = null;
   /** Joins this shard holds a place for while the directory admits them. */
   private reserved = 0;
 
   /** @param members this shard's open member sockets */
   constructor(
     private readonly ctx: DurableObjectState,
-    private readonly rooms: DurableObjectNamespace<Room>,
+    private readonly rooms: Rooms,
     private readonly members: () => number,
   ) {
     const name = ctx.id.name ?? ctx.id.toString();
@@ -112,7 +113,7 @@ export class Shard {
   }
 
   /** Calls the directory; its answer is left to the caller to validate. */
-  private async toDirectory(call: (directory: DurableObjectStub<Room>) => Promise<unknown>): Promise<unknown> {
+  private async toDirectory(call: (directory: RoomStub) => Promise<unknown>): Promise<unknown> {
     this.directoryStub ??= this.stub(DIRECTORY_SHARD);
     try {
       return await call(this.directoryStub);
@@ -123,7 +124,7 @@ export class Shard {
     }
   }
 
-  private stub(index: number): DurableObjectStub<Room> {
+  private stub(index: number): RoomStub {
     return shardStub(this.rooms, this.address.room, index);
   }
 }

@@ -6,8 +6,14 @@
  */
 
 import { ROOM_NAME_PATTERN } from "./name";
-import type { Room } from "./room";
 import { isIntegerIn, isRecord } from "./validate";
+
+/**
+ * The `ROOMS` namespace and a stub of one room object, typed by the `Room` class through
+ * the generated `Env`, so the rooms' parts need not import room.ts (which imports them).
+ */
+export type Rooms = Env["ROOMS"];
+export type RoomStub = ReturnType<Rooms["get"]>;
 
 /** The shard that is also the room's directory, and the only one a small room ever has. */
 export const DIRECTORY_SHARD = 0;
@@ -38,7 +44,7 @@ export function parseShardName(name: string): ShardAddress | null {
 }
 
 /** The stub of shard `index` of `room`. */
-export function shardStub(rooms: DurableObjectNamespace<Room>, room: string, index: number): DurableObjectStub<Room> {
+export function shardStub(rooms: Rooms, room: string, index: number): RoomStub {
   return rooms.get(rooms.idFromName(shardName(room, index)));
 }
 
