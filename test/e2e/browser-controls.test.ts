@@ -4,38 +4,17 @@
  * echo's round trip, and a missing or out-of-order push flagged (from a local server that skips).
  */
 import { once } from "node:events";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, inject, it } from "vitest";
 import { WebSocketServer } from "ws";
-import { launchBrowser, openPage, rowData, type WatchedPage, waitForRow, waitForStatus } from "./browser.ts";
+import { rowData, waitForRow, waitForStatus } from "./browser.ts";
+import { browserSession } from "./browser-session.ts";
 
-let browser: Browser;
-let pages: WatchedPage[] = [];
-/** Sockets the page may open to a host other than its own: the local server that skips pushes. */
-let allowedForeign: string[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  const opened = pages;
-  pages = [];
-  await Promise.all(opened.map((p) => p.close()));
-  for (const { errors, foreignRequests } of opened) {
-    expect(errors, "console errors, uncaught exceptions or failed requests").toEqual([]);
-    expect(foreignRequests, "requests to another origin").toEqual(allowedForeign);
-  }
-  allowedForeign = [];
-});
+const session = browserSession();
 
 /** Opens the client, waits for its first socket, and turns off reconnecting so a server close stays closed. */
 async function openClient(): Promise<Page> {
-  const watched = await openPage(browser, `${inject("httpUrl")}/`);
-  pages.push(watched);
-  const { page } = watched;
+  const { page } = await session.open(`${inject("httpUrl")}/`);
   await waitForStatus(page, "open");
   await page.click("summary");
   await page.uncheck("#auto-reconnect");
@@ -130,7 +109,7 @@ describe("the Test controls card", () => {
       const address = server.address();
       if (address === null || typeof address === "string") throw new Error("the local server has no port");
       const url = `ws://127.0.0.1:${address.port}/ws?push=3`;
-      allowedForeign = [url];
+      session.allowForeign(url);
       const page = await openClient();
       await page.fill("#url", url);
       await page.click("#connect");

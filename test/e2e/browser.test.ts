@@ -3,37 +3,20 @@
  * what a person clicking and typing sees.
  */
 import { randomUUID } from "node:crypto";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchBrowser, openPage, rowData, type WatchedPage, waitForRow, waitForStatus } from "./browser.ts";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { rowData, type WatchedPage, waitForRow, waitForStatus } from "./browser.ts";
+import { browserSession } from "./browser-session.ts";
 import { type DevServer, startDevServer } from "./dev-server.ts";
 
 /** What the page shows for a round trip: "3.2 ms" under 10 ms, "42 ms" above. */
 const RTT_TEXT = /^(\d\.\d|\d{2,}) ms$/;
 
-let browser: Browser;
-let pages: WatchedPage[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  const opened = pages;
-  pages = [];
-  await Promise.all(opened.map((p) => p.close()));
-  for (const { errors, foreignRequests } of opened) {
-    expect(errors, "console errors, uncaught exceptions or failed requests").toEqual([]);
-    expect(foreignRequests, "requests to another origin").toEqual([]);
-  }
-});
+const session = browserSession();
 
 /** Opens the client on `httpUrl` and waits for its socket to open. */
 async function openClient(httpUrl = inject("httpUrl")): Promise<WatchedPage> {
-  const watched = await openPage(browser, `${httpUrl}/`);
-  pages.push(watched);
+  const watched = await session.open(`${httpUrl}/`);
   await waitForStatus(watched.page, "open");
   return watched;
 }
@@ -42,7 +25,7 @@ describe("the test browser", () => {
   // The pinned Chromium's package recommends --disable-web-security for serverless use; these
   // tests only mean something if the browser keeps the rules a person's browser keeps.
   it("keeps the same-origin policy: a page on localhost can read 127.0.0.1's /info (CORS) but not its page", async () => {
-    const context = await browser.newContext();
+    const context = await session.browser.newContext();
     try {
       const page = await context.newPage();
       const target = inject("httpUrl");
