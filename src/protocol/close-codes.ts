@@ -2,6 +2,7 @@
  * WebSocket close codes (RFC 6455 §7.4) the service sends or answers, and the
  * pure rules for choosing them, kept apart from runtime glue so they are unit-tested.
  */
+import { utf8ByteLength } from "./frames";
 
 export const CLOSE_NORMAL = 1000;
 export const CLOSE_PROTOCOL_ERROR = 1002;
@@ -51,14 +52,13 @@ export function closeReplyFor(code: number, reason: string, wasClean: boolean): 
   // (3 bytes, for at least 1 on the wire); a well-behaved peer has no reason to send
   // U+FFFD itself, so take it as the mark.
   const replaced = countReplacements(reason);
-  if (encoder.encode(reason).byteLength - 2 * replaced > MAX_CLOSE_REASON_BYTES)
+  if (utf8ByteLength(reason) - 2 * replaced > MAX_CLOSE_REASON_BYTES)
     return { code: CLOSE_PROTOCOL_ERROR, reason: `close reason over ${MAX_CLOSE_REASON_BYTES} bytes` };
   if (replaced > 0) return { code: CLOSE_INVALID_PAYLOAD, reason: "close reason is not valid UTF-8" };
   return { code, reason };
 }
 
 const REPLACEMENT_CHARACTER = "\uFFFD";
-const encoder = new TextEncoder();
 
 function countReplacements(text: string): number {
   let count = 0;

@@ -32,11 +32,6 @@ export class Relay {
     }
   }
 
-  /** The shards this one relays to. */
-  get targets(): number {
-    return this.links.size;
-  }
-
   /**
    * Hands a message to every other shard's link; resolves once each has delivered it
    * or given up on it (a loss the link logs and reports), or at once with none.
