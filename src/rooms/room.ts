@@ -16,13 +16,19 @@ import {
   closeReplyFor,
 } from "../protocol/close-codes";
 import { messageBytes } from "../protocol/frames";
-import type { Admission, RoomCount } from "./directory";
 import { JOIN_TICKET_HEADER, type JoinTicket, parseJoinTicket } from "./member";
 import { Members } from "./members";
-import { placeAt, ROOM_BUSY_REASON, ROOM_FULL_REASON } from "./placement";
-import { type LargeRelay, type Payload, parseLargeRelay, parseRelayBatch, type RelayBatch } from "./relay-messages";
-import { Shard } from "./shard";
-import { DIRECTORY_SHARD, parseShardList, type ShardList } from "./shards";
+import type { Admission, RoomCount } from "./shards/directory";
+import { DIRECTORY_SHARD, parseShardList, type ShardList } from "./shards/names";
+import { placeAt, ROOM_BUSY_REASON, ROOM_FULL_REASON } from "./shards/placement";
+import {
+  type LargeRelay,
+  type Payload,
+  parseLargeRelay,
+  parseRelayBatch,
+  type RelayBatch,
+} from "./shards/relay-messages";
+import { Shard } from "./shards/shard";
 import { isIntegerIn } from "./validate";
 
 /** The keep-alive pair the runtime answers itself, so a member's keep-alives never wake the room. */

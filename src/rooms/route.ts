@@ -10,11 +10,11 @@ import { READ_METHODS, textResponse } from "../http/responses";
 import { checkUpgrade, isUpgrade } from "../http/upgrade";
 import { logError } from "../log";
 import { CLOSE_INTERNAL_ERROR } from "../protocol/close-codes";
-import type { RoomCount } from "./directory";
-import { joinRoom } from "./join";
 import { joinTicket } from "./member";
 import { parseEchoFlag, parseRoomPath } from "./name";
-import { DIRECTORY_SHARD, shardStub } from "./shards";
+import type { RoomCount } from "./shards/directory";
+import { joinRoom } from "./shards/join";
+import { DIRECTORY_SHARD, shardStub } from "./shards/names";
 
 /** The body of `GET /rooms/:name`. */
 export interface RoomInfo extends RoomCount {

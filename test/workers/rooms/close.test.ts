@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ROOM_FULL_REASON } from "../../../src/rooms/placement";
+import { ROOM_FULL_REASON } from "../../../src/rooms/shards/placement";
 import { accept, waitForClose, waitForMessage, waitForMessages } from "../helpers";
 import { freshRoom, joinMany, joinRoom, roomConnections } from "./helpers";
 

@@ -6,7 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { onTestFinished } from "vitest";
 import type { Room } from "../../../src/rooms/room";
-import { shardStub } from "../../../src/rooms/shards";
+import { shardStub } from "../../../src/rooms/shards/names";
 import { accept, fetchWithVars, fetchWorker, upgradeHeaders } from "../helpers";
 
 /** A room no other test uses, so tests never see each other's members. */

@@ -3,7 +3,7 @@
  * from its own live count and the counts the other shards reported; each shard
  * then checks its own places itself, since only it knows them exactly. Pure.
  */
-import { DIRECTORY_SHARD, MAX_SHARD_INDEX } from "./shards";
+import { DIRECTORY_SHARD, MAX_SHARD_INDEX } from "./names";
 
 /** The close reason (with 1013) for a join past ROOM_MAX_CONNECTIONS. */
 export const ROOM_FULL_REASON = "room full";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CountReporter } from "../../../src/rooms/count-report";
+import { CountReporter } from "../../../../src/rooms/shards/count-report";
 
 describe("a shard's count reports", () => {
   it("send one report at a time, and the next with the count as it is when it leaves", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseLargeRelay, parseRelayBatch } from "../../../src/rooms/relay-messages";
+import { parseLargeRelay, parseRelayBatch } from "../../../../src/rooms/shards/relay-messages";
 
 describe("relay batches", () => {
   it("read back as sent: strings stay strings, ArrayBuffers stay ArrayBuffers", () => {

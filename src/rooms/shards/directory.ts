@@ -4,10 +4,10 @@
  * the room's shape survives eviction; a change of the shard list is announced to
  * every shard, which keeps its own copy, so no message ever waits on a lookup.
  */
-import { logError } from "../log";
+import { logError } from "../../log";
+import { isIntegerIn, isRecord } from "../validate";
+import { DIRECTORY_SHARD, MAX_SHARD_INDEX, parseShardList, type ShardList } from "./names";
 import { admits, type Placement, place, roomTotal } from "./placement";
-import { DIRECTORY_SHARD, MAX_SHARD_INDEX, parseShardList, type ShardList } from "./shards";
-import { isIntegerIn, isRecord } from "./validate";
 
 /** The storage key of the directory's record. */
 export const DIRECTORY_KEY = "directory";

@@ -2,7 +2,7 @@
  * What one shard of a room sends another: its members' messages, in calls, and
  * the checks the receiver runs on them, since they reach it untyped.
  */
-import { isIntegerIn, isRecord } from "./validate";
+import { isIntegerIn, isRecord } from "../validate";
 
 export type Payload = string | ArrayBuffer;
 

@@ -3,10 +3,9 @@
  * and its tie to the directory (shard 0 keeps the directory itself). Rebuilt on
  * first use after every wake, from the object's name and its storage.
  */
-import { logError, logEvent } from "../log";
+import { logError, logEvent } from "../../log";
 import { CountReporter } from "./count-report";
 import { type Admission, Directory, parseAdmission } from "./directory";
-import { Relay } from "./relay";
 import {
   DIRECTORY_SHARD,
   parseShardList,
@@ -17,7 +16,8 @@ import {
   type ShardList,
   SINGLE_SHARD,
   shardStub,
-} from "./shards";
+} from "./names";
+import { Relay } from "./relay";
 
 /** The storage key of a shard's copy of the room's shard list (shard 0 has the directory instead). */
 export const SHARDS_KEY = "shards";

@@ -4,11 +4,11 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MISSED_MESSAGES_REASON } from "../../../src/rooms/members";
-import { ROOM_BUSY_REASON } from "../../../src/rooms/placement";
-import { Room } from "../../../src/rooms/room";
-import { waitForClose, waitForMessage, waitForMessages } from "../helpers";
-import { freshRoom, type JoinOptions, joinMany, joinRoom, roomInfo, roomShard, shardMembers } from "./helpers";
+import { MISSED_MESSAGES_REASON } from "../../../../src/rooms/members";
+import { Room } from "../../../../src/rooms/room";
+import { ROOM_BUSY_REASON } from "../../../../src/rooms/shards/placement";
+import { waitForClose, waitForMessage, waitForMessages } from "../../helpers";
+import { freshRoom, type JoinOptions, joinMany, joinRoom, roomInfo, roomShard, shardMembers } from "../helpers";
 
 const SHARDED: JoinOptions = { vars: { ROOM_SHARD_CONNECTIONS: "3" } };
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Link, MAX_BATCH_BYTES, MAX_QUEUED_BYTES } from "../../../src/rooms/link";
-import type { LargeRelay, RelayBatch, RelayTarget } from "../../../src/rooms/relay-messages";
+import { Link, MAX_BATCH_BYTES, MAX_QUEUED_BYTES } from "../../../../src/rooms/shards/link";
+import type { LargeRelay, RelayBatch, RelayTarget } from "../../../../src/rooms/shards/relay-messages";
 
 const FROM = { room: "lobby", index: 0 };
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DIRECTORY_KEY, Directory, parseAdmission, parseDirectoryRecord } from "../../../src/rooms/directory";
-import type { ShardList } from "../../../src/rooms/shards";
+import { DIRECTORY_KEY, Directory, parseAdmission, parseDirectoryRecord } from "../../../../src/rooms/shards/directory";
+import type { ShardList } from "../../../../src/rooms/shards/names";
 
 class MapStore {
   readonly map = new Map<string, unknown>();

@@ -5,8 +5,8 @@
  * is another room's object. Pure, apart from `shardStub`.
  */
 
-import { ROOM_NAME_PATTERN } from "./name";
-import { isIntegerIn, isRecord } from "./validate";
+import { ROOM_NAME_PATTERN } from "../name";
+import { isIntegerIn, isRecord } from "../validate";
 
 /**
  * The `ROOMS` namespace and a stub of one room object, typed by the `Room` class through

@@ -4,12 +4,12 @@
  * out go together in the next one, so under load a call carries many messages,
  * and with no traffic nothing is queued, pending or scheduled.
  */
-import { logError } from "../log";
-import { MAX_UNSENT_BYTES } from "../protocol/backpressure";
-import { messageBytes } from "../protocol/frames";
+import { logError } from "../../log";
+import { MAX_UNSENT_BYTES } from "../../protocol/backpressure";
+import { messageBytes } from "../../protocol/frames";
+import { isIntegerIn } from "../validate";
+import type { ShardAddress } from "./names";
 import type { Payload, RelayTarget } from "./relay-messages";
-import type { ShardAddress } from "./shards";
-import { isIntegerIn } from "./validate";
 
 /** Where a link keeps its count of undelivered messages, so the notice outlives an eviction. */
 export interface MissedStore {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseShardList, parseShardName, SINGLE_SHARD, shardName } from "../../../src/rooms/shards";
+import { parseShardList, parseShardName, SINGLE_SHARD, shardName } from "../../../../src/rooms/shards/names";
 
 describe("shard names", () => {
   it("keep shard 0 as the room's own name, so a room of one object is the object it always was", () => {

@@ -3,10 +3,10 @@
  * placement, delivery across objects, order, counts, the room's cap, leaving.
  */
 import { describe, expect, it } from "vitest";
-import { ROOM_FULL_REASON } from "../../../src/rooms/placement";
-import { KEEPALIVE_REQUEST, KEEPALIVE_RESPONSE } from "../../../src/rooms/room";
-import { bytesOf, payload, type Received, WAIT_MS, waitForClose, waitForMessage, waitForMessages } from "../helpers";
-import { freshRoom, type JoinOptions, joinMany, joinRoom, roomInfo, shardMembers } from "./helpers";
+import { KEEPALIVE_REQUEST, KEEPALIVE_RESPONSE } from "../../../../src/rooms/room";
+import { ROOM_FULL_REASON } from "../../../../src/rooms/shards/placement";
+import { bytesOf, payload, type Received, WAIT_MS, waitForClose, waitForMessage, waitForMessages } from "../../helpers";
+import { freshRoom, type JoinOptions, joinMany, joinRoom, roomInfo, shardMembers } from "../helpers";
 
 const SHARDED: JoinOptions = { vars: { ROOM_SHARD_CONNECTIONS: "3" } };
 

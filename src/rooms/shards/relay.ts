@@ -4,8 +4,8 @@
  * shard's link. A room of one shard has no links, so relaying costs it nothing.
  */
 import { Link, type MissedStore } from "./link";
+import type { ShardAddress, ShardList } from "./names";
 import type { Payload, RelayTarget } from "./relay-messages";
-import type { ShardAddress, ShardList } from "./shards";
 
 export class Relay {
   private readonly links = new Map<number, Link>();

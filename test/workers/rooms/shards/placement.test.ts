@@ -7,7 +7,7 @@ import {
   placeAt,
   placedAt,
   roomTotal,
-} from "../../../src/rooms/placement";
+} from "../../../../src/rooms/shards/placement";
 
 const none = new Map<number, number>();
 

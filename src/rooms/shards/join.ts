@@ -3,11 +3,11 @@
  * (./placement.ts) to the shard that takes the member, so the socket ends in the
  * object that holds it, exactly as in a room of one object.
  */
-import { refusedSocket } from "../http/refused-socket";
-import { CLOSE_TRY_AGAIN_LATER } from "../protocol/close-codes";
-import { JOIN_TICKET_HEADER, type JoinTicket } from "./member";
+import { refusedSocket } from "../../http/refused-socket";
+import { CLOSE_TRY_AGAIN_LATER } from "../../protocol/close-codes";
+import { JOIN_TICKET_HEADER, type JoinTicket } from "../member";
+import { DIRECTORY_SHARD, type Rooms, shardStub } from "./names";
 import { placedAt, ROOM_BUSY_REASON } from "./placement";
-import { DIRECTORY_SHARD, type Rooms, shardStub } from "./shards";
 
 /**
  * Shards a join may be sent to: shard 0, a shard it picks, and once more each

@@ -1,0 +1,85 @@
+/**
+ * A Durable Object has one alarm; a room object's parts (links retrying a notice,
+ * tokens expiring, history and counts being swept) each need their own deadline.
+ * Each part names its deadline here; the object's alarm is kept at the earliest.
+ * Deadlines live in storage, so they outlive eviction and restarts, and an idle
+ * room costs nothing but the wakes its parts asked for.
+ */
+import { isIntegerIn, isRecord } from "./validate";
+
+/** The parts of a room object that may ask for a wake. */
+export type AlarmKind = "links" | "tokens" | "sweep";
+
+const ALARM_KINDS: readonly AlarmKind[] = ["links", "tokens", "sweep"];
+
+/** The storage key of the deadlines, one record for all kinds. */
+export const ALARMS_KEY = "alarms";
+
+/** The part of `ctx.storage` the alarms use. */
+export interface AlarmStorage {
+  readonly kv: { get(key: string): unknown; put(key: string, value: unknown): void; delete(key: string): boolean };
+  setAlarm(scheduledTime: number): Promise<void>;
+  deleteAlarm(): Promise<void>;
+}
+
+type Deadlines = Partial<Record<AlarmKind, number>>;
+
+export class Alarms {
+  constructor(private readonly storage: AlarmStorage) {}
+
+  /** Asks for a wake for `kind` at `at` (ms since the epoch), or sooner if one is already asked for sooner. */
+  async schedule(kind: AlarmKind, at: number): Promise<void> {
+    const deadlines = this.read();
+    const current = deadlines[kind];
+    if (current !== undefined && current <= at) return;
+    deadlines[kind] = at;
+    await this.write(deadlines);
+  }
+
+  /** No wake is needed for `kind` any more. */
+  async cancel(kind: AlarmKind): Promise<void> {
+    const deadlines = this.read();
+    if (deadlines[kind] === undefined) return;
+    delete deadlines[kind];
+    await this.write(deadlines);
+  }
+
+  /**
+   * From the object's `alarm()` handler: the kinds whose deadline has come, forgotten,
+   * with the alarm set to the next deadline. A kind that still needs waking schedules again.
+   */
+  async due(now: number): Promise<AlarmKind[]> {
+    const deadlines = this.read();
+    const due = ALARM_KINDS.filter((kind) => (deadlines[kind] ?? Number.POSITIVE_INFINITY) <= now);
+    for (const kind of due) delete deadlines[kind];
+    await this.write(deadlines);
+    return due;
+  }
+
+  /** The deadline asked for `kind`, if any. */
+  deadline(kind: AlarmKind): number | undefined {
+    return this.read()[kind];
+  }
+
+  private read(): Deadlines {
+    const stored = this.storage.kv.get(ALARMS_KEY);
+    const deadlines: Deadlines = {};
+    if (!isRecord(stored)) return deadlines;
+    for (const kind of ALARM_KINDS) {
+      const at = stored[kind];
+      if (isIntegerIn(at, 0, Number.MAX_SAFE_INTEGER)) deadlines[kind] = at;
+    }
+    return deadlines;
+  }
+
+  private async write(deadlines: Deadlines): Promise<void> {
+    const next = Math.min(...ALARM_KINDS.map((kind) => deadlines[kind] ?? Number.POSITIVE_INFINITY));
+    if (next === Number.POSITIVE_INFINITY) {
+      this.storage.kv.delete(ALARMS_KEY);
+      await this.storage.deleteAlarm();
+    } else {
+      this.storage.kv.put(ALARMS_KEY, deadlines);
+      await this.storage.setAlarm(next);
+    }
+  }
+}
