@@ -24,8 +24,32 @@ export interface AlarmStorage {
 
 type Deadlines = Partial<Record<AlarmKind, number>>;
 
+/** What a part does when its deadline comes; it schedules again if it still needs waking. */
+export type AlarmHandler = () => Promise<void> | void;
+
 export class Alarms {
+  private readonly handlers = new Map<AlarmKind, AlarmHandler>();
+
   constructor(private readonly storage: AlarmStorage) {}
+
+  /** Registers the part that handles `kind`'s deadline. */
+  on(kind: AlarmKind, handler: AlarmHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  /**
+   * The object's `alarm()`: runs the handler of every kind now due, in turn. A handler
+   * that throws is reported to `failed` and does not stop the others.
+   */
+  async run(now: number, failed: (kind: AlarmKind, error: unknown) => void): Promise<void> {
+    for (const kind of await this.due(now)) {
+      try {
+        await this.handlers.get(kind)?.();
+      } catch (error) {
+        failed(kind, error);
+      }
+    }
+  }
 
   /** Asks for a wake for `kind` at `at` (ms since the epoch), or sooner if one is already asked for sooner. */
   async schedule(kind: AlarmKind, at: number): Promise<void> {

@@ -16,6 +16,7 @@ import {
   closeReplyFor,
 } from "../protocol/close-codes";
 import { messageBytes } from "../protocol/frames";
+import { Alarms } from "./alarms";
 import { JOIN_TICKET_HEADER, type JoinTicket, parseJoinTicket } from "./member";
 import { Members } from "./members";
 import type { Admission, RoomCount } from "./shards/directory";
@@ -34,6 +35,16 @@ import { isIntegerIn } from "./validate";
 /** The keep-alive pair the runtime answers itself, so a member's keep-alives never wake the room. */
 export const KEEPALIVE_REQUEST = "ping";
 export const KEEPALIVE_RESPONSE = "pong";
+/** Where a message entering the room came from. */
+interface Origin {
+  /** The sender's socket; null for a message that came another way. */
+  readonly socket: WebSocket | null;
+  /** The sender's id, for logs. */
+  readonly sender: string;
+  /** The sender receives its own message too. */
+  readonly echo: boolean;
+}
+
 /** Bound for the integers other shards send. */
 const MAX = Number.MAX_SAFE_INTEGER;
 
@@ -51,6 +62,8 @@ export class Room extends DurableObject<Env> {
     () => void this.countChanged(),
   );
   private built: Shard | null = null;
+  /** The object's one alarm, shared by its parts; each registers its handler in the constructor. */
+  private readonly alarms = new Alarms(this.ctx.storage);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -116,12 +129,21 @@ export class Room extends DurableObject<Env> {
       const reason = `rate limit: over ${member.maxMessagesPerSecond} messages per second`;
       this.members.close(socket, CLOSE_POLICY_VIOLATION, reason);
     } else {
-      this.members.deliver(socket, message, size, member.echo);
-      // Not returned: the runtime holds a socket's next message until the handler's promise settles.
-      // Calls in flight keep the object from eviction (compatibility date 2026-10-01 on); waitUntil says so.
-      const relayed = this.shard.relay.send(message, member.id);
-      if (relayed !== undefined) this.ctx.waitUntil(relayed);
+      this.originate(message, size, { socket, sender: member.id, echo: member.echo });
     }
+  }
+
+  /**
+   * A message entering the room at this object: to its members at once, and to every
+   * other shard through its link. Every way into the room (a member's socket, a publish)
+   * comes through here.
+   */
+  private originate(message: Payload, size: number, origin: Origin): void {
+    this.members.deliver(origin.socket, message, size, origin.echo);
+    // Not returned: the runtime holds a socket's next message until the handler's promise settles.
+    // Calls in flight keep the object from eviction (compatibility date 2026-10-01 on); waitUntil says so.
+    const relayed = this.shard.relay.send(message, origin.sender);
+    if (relayed !== undefined) this.ctx.waitUntil(relayed);
   }
 
   /** Another shard's members' messages, in the order that shard received them. */
@@ -164,6 +186,11 @@ export class Room extends DurableObject<Env> {
   report(index: number, occupancy: number): Promise<void> {
     if (!isIntegerIn(index, 1, MAX) || !isIntegerIn(occupancy, 0, MAX)) throw new TypeError("malformed report");
     return this.directory.report(index, occupancy);
+  }
+
+  /** The object's one alarm: each part that asked for a wake (./alarms.ts) handles its own. */
+  override async alarm(): Promise<void> {
+    await this.alarms.run(Date.now(), (kind, error) => logError("room_alarm_failed", error, { ...this.where(), kind }));
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string, wasClean: boolean): Promise<void> {

@@ -69,4 +69,22 @@ describe("the object's one alarm, shared by its parts", () => {
     });
     expect(deadline).toBe(at(7_000));
   });
+
+  it("runs each due part's handler, and one that throws does not stop the others", async () => {
+    const result = await withAlarms(async (alarms) => {
+      const ran: string[] = [];
+      const failures: string[] = [];
+      alarms.on("links", () => {
+        throw new Error("links broke");
+      });
+      alarms.on("tokens", () => {
+        ran.push("tokens");
+      });
+      await alarms.schedule("links", at(1_000));
+      await alarms.schedule("tokens", at(1_000));
+      await alarms.run(at(1_000), (kind, error) => failures.push(`${kind}: ${String(error)}`));
+      return { ran, failures };
+    });
+    expect(result).toEqual({ ran: ["tokens"], failures: ["links: Error: links broke"] });
+  });
 });
