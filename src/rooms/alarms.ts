@@ -1,5 +1,6 @@
 /**
- * A Durable Object has one alarm; a room object's parts (links retrying a notice,
+ * A Durable Object has one alarm; a room object's parts (links retrying a notice, the
+ * directory retrying an announcement, a shard retrying its count report,
  * tokens expiring, history and counts being swept) each need their own deadline.
  * Each part names its deadline here; the object's alarm is kept at the earliest.
  * Deadlines live in storage, so they outlive eviction and restarts, and an idle
@@ -8,9 +9,9 @@
 import { isIntegerIn, isRecord } from "./validate";
 
 /** The parts of a room object that may ask for a wake. */
-export type AlarmKind = "links" | "tokens" | "sweep";
+export type AlarmKind = "links" | "announce" | "count" | "tokens" | "sweep";
 
-const ALARM_KINDS: readonly AlarmKind[] = ["links", "tokens", "sweep"];
+const ALARM_KINDS: readonly AlarmKind[] = ["links", "announce", "count", "tokens", "sweep"];
 
 /** The storage key of the deadlines, one record for all kinds. */
 export const ALARMS_KEY = "alarms";
@@ -105,5 +106,35 @@ export class Alarms {
       this.storage.kv.put(ALARMS_KEY, deadlines);
       await this.storage.setAlarm(next);
     }
+  }
+}
+
+/** The first retry of a part that failed waits this long; each next one twice as long, up to the cap. */
+const RETRY_BASE_MS = 1_000;
+const RETRY_CAP_MS = 60_000;
+
+/**
+ * A part that retries through the alarm, with backoff: 1 s, 2 s, 4 s … up to a minute.
+ * The attempt count lives in memory: after a wake the backoff starts afresh, which
+ * costs at most a few early retries.
+ */
+export class AlarmRetry {
+  private attempt = 0;
+
+  constructor(
+    private readonly alarms: Alarms,
+    private readonly kind: AlarmKind,
+  ) {}
+
+  /** Asks for the next try after the backoff's next delay. */
+  later(now = Date.now()): Promise<void> {
+    const delay = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** this.attempt);
+    this.attempt = Math.min(this.attempt + 1, 16);
+    return this.alarms.schedule(this.kind, now + delay);
+  }
+
+  /** It worked: the next failure starts the backoff afresh. */
+  succeeded(): void {
+    this.attempt = 0;
   }
 }

@@ -19,6 +19,7 @@ import { messageBytes } from "../protocol/frames";
 import { Alarms } from "./alarms";
 import { JOIN_TICKET_HEADER, type JoinTicket, parseJoinTicket } from "./member";
 import { Members } from "./members";
+import { type CountReading, parseCountReading } from "./shards/count-reading";
 import type { Admission, RoomCount } from "./shards/directory";
 import { DIRECTORY_SHARD, parseShardList, type ShardList } from "./shards/names";
 import { placeAt, ROOM_BUSY_REASON, ROOM_FULL_REASON } from "./shards/placement";
@@ -75,7 +76,7 @@ export class Room extends DurableObject<Env> {
     try {
       const ticket = parseJoinTicket(request.headers.get(JOIN_TICKET_HEADER));
       if (ticket === null) throw new TypeError(`missing or malformed ${JOIN_TICKET_HEADER} header`);
-      return this.shard.directory === null ? await this.joinShard(ticket) : this.joinDirectory(ticket);
+      return this.shard.directory === null ? await this.joinShard(ticket) : await this.joinDirectory(ticket);
     } catch (error) {
       logError("room_join_failed", error, this.where());
       return refusedSocket(CLOSE_INTERNAL_ERROR, "could not join the room", null);
@@ -83,8 +84,9 @@ export class Room extends DurableObject<Env> {
   }
 
   /** Shard 0 takes a join while it has places; else the directory sends it to another shard. */
-  private joinDirectory(ticket: JoinTicket): Response {
-    const placement = this.directory.place(this.members.count(), ticket.shardConnections, ticket.maxConnections);
+  private async joinDirectory(ticket: JoinTicket): Promise<Response> {
+    const local = () => this.members.count();
+    const placement = await this.directory.place(local, ticket.shardConnections, ticket.maxConnections);
     if (placement.kind === "shard") return placeAt(placement.index);
     if (placement.kind === "full") return refusedSocket(CLOSE_TRY_AGAIN_LATER, ROOM_FULL_REASON, ticket.protocol);
     return this.members.accept(ticket);
@@ -111,9 +113,14 @@ export class Room extends DurableObject<Env> {
     return refusedSocket(CLOSE_TRY_AGAIN_LATER, reason, ticket.protocol);
   }
 
-  /** Shard 0: members in the whole room and the objects it spans. */
-  count(): RoomCount {
-    return this.directory.count(this.members.count());
+  /** Shard 0: members in the whole room and the objects it spans (see `COUNT_TRUSTED_MS`). */
+  count(): Promise<RoomCount> {
+    return this.directory.count(() => this.members.count());
+  }
+
+  /** Any shard: its count now, for the directory, which checks old counts against live sockets. */
+  census(): CountReading {
+    return this.shard.census();
   }
 
   override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
@@ -150,7 +157,7 @@ export class Room extends DurableObject<Env> {
   relay(batch: RelayBatch): void {
     const parsed = parseRelayBatch(batch);
     if (parsed === null) throw new TypeError("malformed relay batch");
-    this.receive(parsed.from, parsed.missed, parsed.messages);
+    this.receive(parsed.from, parsed.incarnation, parsed.missed, parsed.messages);
   }
 
   /** Another shard's member's message too large for `relay`, as a stream of its bytes. */
@@ -158,10 +165,13 @@ export class Room extends DurableObject<Env> {
     const parsed = parseLargeRelay(message);
     if (parsed === null) throw new TypeError("malformed large relay");
     const bytes = await new Response(parsed.body).arrayBuffer();
-    this.receive(parsed.from, parsed.missed, [parsed.text ? new TextDecoder().decode(bytes) : bytes]);
+    const payload = parsed.text ? new TextDecoder().decode(bytes) : bytes;
+    this.receive(parsed.from, parsed.incarnation, parsed.missed, [payload]);
   }
 
-  private receive(from: number, missed: number, messages: readonly Payload[]): void {
+  private receive(from: number, incarnation: number, missed: number, messages: readonly Payload[]): void {
+    // Meant for an earlier life of this shard: its members left, and today's joined after.
+    if (!this.shard.current(incarnation)) return;
     if (missed > 0) this.members.missed(from, missed);
     for (const message of messages) this.members.deliver(null, message, messageBytes(message), false);
     // Relayed to with nobody here: a restart lost this shard's sockets, and the directory still counts them.
@@ -175,21 +185,25 @@ export class Room extends DurableObject<Env> {
     this.shard.follow(parsed);
   }
 
-  /** Shard 0: shard `index` asks to take a join that makes it `occupancy` members (see `Directory.admit`). */
-  admit(index: number, occupancy: number, maxConnections: number): Promise<Admission> {
-    if (![index, occupancy, maxConnections].every((n) => isIntegerIn(n, 1, MAX)))
+  /** Shard 0: shard `index` asks to take a join that would make its count `reading` (see `Directory.admit`). */
+  admit(index: number, reading: CountReading, maxConnections: number): Promise<Admission> {
+    const parsed = parseCountReading(reading);
+    if (!isIntegerIn(index, 1, MAX) || !isIntegerIn(maxConnections, 1, MAX) || parsed === null || parsed.occupancy < 1)
       throw new TypeError("malformed admission");
-    return this.directory.admit(index, occupancy, maxConnections, this.members.count());
+    return this.directory.admit(index, parsed, maxConnections, () => this.members.count());
   }
 
-  /** Shard 0: shard `index` now holds `occupancy` members. */
-  report(index: number, occupancy: number): Promise<void> {
-    if (!isIntegerIn(index, 1, MAX) || !isIntegerIn(occupancy, 0, MAX)) throw new TypeError("malformed report");
-    return this.directory.report(index, occupancy);
+  /** Shard 0: shard `index` now holds `reading.occupancy` members. */
+  report(index: number, reading: CountReading): void {
+    const parsed = parseCountReading(reading);
+    if (!isIntegerIn(index, 1, MAX) || parsed === null) throw new TypeError("malformed report");
+    this.directory.report(index, parsed);
+    this.directory.emptied(this.members.count());
   }
 
   /** The object's one alarm: each part that asked for a wake (./alarms.ts) handles its own. */
   override async alarm(): Promise<void> {
+    void this.shard; // builds the parts, which register their handlers
     await this.alarms.run(Date.now(), (kind, error) => logError("room_alarm_failed", error, { ...this.where(), kind }));
   }
 
@@ -217,11 +231,12 @@ export class Room extends DurableObject<Env> {
 
   /** Shards but the directory tell it their count changed; the directory counts its own members live. */
   private countChanged(): Promise<void> | undefined {
+    this.shard.directory?.emptied(this.members.count());
     return this.shard.reporter?.changed();
   }
 
   private get shard(): Shard {
-    this.built ??= new Shard(this.ctx, this.env.ROOMS, () => this.members.count());
+    this.built ??= new Shard(this.ctx, this.env.ROOMS, () => this.members.count(), this.alarms);
     return this.built;
   }
 

@@ -1,29 +1,34 @@
 /**
- * The room's directory, kept by shard 0: which shards the room spans and how many
- * members each other shard last reported. It lives in Durable Object storage, so
- * the room's shape survives eviction; a change of the shard list is announced to
- * every shard, which keeps its own copy, so no message ever waits on a lookup.
+ * The room's directory, kept by shard 0: which shards the room spans, how many
+ * members each other shard holds, and which list each has confirmed. It lives in
+ * Durable Object storage, so a wake changes nothing. A join into a shard waits on
+ * the other shards only while some of them have not heard of that shard yet: the
+ * barrier that lets no member miss a message. Counts are the shards' own readings,
+ * checked again with the shards when they are old and matter (a refusal, a `GET`),
+ * so they follow live sockets after any object restarts.
  */
 import { logError } from "../../log";
-import { isIntegerIn, isRecord } from "../validate";
-import { DIRECTORY_SHARD, MAX_SHARD_INDEX, parseShardList, type ShardList } from "./names";
+import { isRecord } from "../validate";
+import { type Announce, Announcer } from "./announcer";
+import { type CountReading, CountReadings, parseCountReading } from "./count-reading";
+import {
+  DIRECTORY_KEY,
+  type DirectoryRecord,
+  type DirectoryStore,
+  readDirectory,
+  type ShardEntry,
+} from "./directory-record";
+import { DIRECTORY_SHARD, parseShardList, type ShardList } from "./names";
 import { admits, type Placement, place, roomTotal } from "./placement";
 
-/** The storage key of the directory's record. */
-export const DIRECTORY_KEY = "directory";
+export { DIRECTORY_KEY };
 
-/** The part of `ctx.storage.kv` the directory uses. */
-export interface DirectoryStore {
-  get(key: string): unknown;
-  put(key: string, value: DirectoryRecord): void;
-}
-
-/** What the directory keeps in storage. */
-export interface DirectoryRecord {
-  readonly version: number;
-  /** [shard index, members], for every shard but the directory. */
-  readonly counts: readonly (readonly [number, number])[];
-}
+/** How old a count may be in `GET /rooms/:name` before the directory asks the shard again. */
+export const COUNT_TRUSTED_MS = 10_000;
+/** Before a join is refused "room full", counts older than this are asked again: a restart may have emptied a shard. */
+export const FULL_RECHECK_MS = 1_000;
+/** A join sent to a shard arrives there within this, or never: past it the hint is dropped. */
+const PENDING_MS = 10_000;
 
 /**
  * The directory's answer to a shard asking to take a join: the shard list to relay
@@ -42,113 +47,189 @@ export interface RoomCount {
   readonly shards: number;
 }
 
-/** Tells shard `index` the room's shard list; rejects when it cannot be reached. */
-export type Announce = (index: number, list: ShardList) => Promise<unknown>;
+/** What the directory reaches beyond itself. */
+export interface DirectoryPorts {
+  readonly store: DirectoryStore;
+  readonly announce: Announce;
+  /** Shard `index`'s count as it is now (a `CountReading`, unchecked). */
+  readonly census: (index: number) => Promise<unknown>;
+  /** Called with the new list whenever it changes, before the other shards hear of it. */
+  readonly onChange: (list: ShardList) => void;
+  /** Work that outlives the call that started it (`ctx.waitUntil`). */
+  readonly background: (work: Promise<unknown>) => void;
+  /** Some shard could not be told of the list: call `retryAnnouncements` again later. */
+  readonly retryLater: () => void;
+  readonly now: () => number;
+}
 
 export class Directory {
-  private version = 0;
-  private readonly counts = new Map<number, number>();
-  /** Joins sent to each shard since it last spoke: a hint that spreads racing joins, never a count. */
-  private readonly pending = new Map<number, number>();
-  /** The list version each shard confirmed, in memory only: after a wake every shard is told again. */
-  private readonly confirmed = new Map<number, number>();
+  private version: number;
+  private readonly shards: Map<number, ShardEntry>;
+  /** When each join sent to a shard left, until it arrives there: a hint that spreads racing joins. */
+  private readonly pending = new Map<number, number[]>();
+  private readonly readings = new CountReadings();
+  private readonly announcer: Announcer;
 
   constructor(
-    private readonly store: DirectoryStore,
-    private readonly announce: Announce,
     private readonly room: string,
-    /** Called with the new list whenever it changes, before the other shards hear of it. */
-    private readonly onChange: (list: ShardList) => void,
+    private readonly ports: DirectoryPorts,
   ) {
-    const record = parseDirectoryRecord(store.get(DIRECTORY_KEY));
-    if (record === null && store.get(DIRECTORY_KEY) !== undefined)
-      logError("room_directory_invalid", new TypeError("stored directory is malformed"), { room });
-    this.version = record?.version ?? 0;
-    for (const [index, count] of record?.counts ?? []) this.counts.set(index, count);
+    const record = readDirectory(ports.store, room);
+    this.version = record.version;
+    this.shards = new Map(record.shards.map(([index, count, added, told]) => [index, { count, added, told }]));
+    this.announcer = new Announcer(ports.announce, this.announced, room);
   }
 
   /** The shards the room spans: the directory, then every shard with members, ascending. */
   get list(): ShardList {
-    return { version: this.version, shards: [DIRECTORY_SHARD, ...[...this.counts.keys()].sort((a, b) => a - b)] };
+    const indexes = [...this.shards.keys()].sort((a, b) => a - b);
+    const added = indexes.map((index) => this.shards.get(index)?.added ?? 0);
+    return { version: this.version, shards: [DIRECTORY_SHARD, ...indexes], added: [0, ...added] };
   }
 
   /** Members in the whole room, with `local` the directory's own. */
   members(local: number): number {
-    return roomTotal(local, this.counts);
+    return roomTotal(local, this.counts());
   }
 
-  /** The room's size, with `local` the directory's own members. */
-  count(local: number): RoomCount {
-    return { connections: this.members(local), shards: this.counts.size + 1 };
+  /** The room's size, no count older than `COUNT_TRUSTED_MS`, with `local` the directory's own members. */
+  async count(local: () => number): Promise<RoomCount> {
+    await this.verify(COUNT_TRUSTED_MS);
+    return { connections: this.members(local()), shards: this.shards.size + 1 };
   }
 
-  /** Where a join goes; a join sent to another shard is remembered until that shard speaks. */
-  place(local: number, shardCap: number, roomCap: number): Placement {
-    const placement = place(local, { counts: this.counts, pending: this.pending }, shardCap, roomCap);
-    if (placement.kind === "shard") this.pending.set(placement.index, (this.pending.get(placement.index) ?? 0) + 1);
+  /** Where a join goes; a join sent to another shard is remembered until it arrives there. */
+  async place(local: () => number, shardCap: number, roomCap: number): Promise<Placement> {
+    let placement = place(local(), this.loads(), shardCap, roomCap);
+    if (placement.kind === "full" && (await this.verify(FULL_RECHECK_MS)))
+      placement = place(local(), this.loads(), shardCap, roomCap);
+    if (placement.kind === "shard")
+      this.pending.set(placement.index, [...this.sent(placement.index), this.ports.now()]);
     return placement;
   }
 
   /**
    * Shard `index` asks to take a join, which would make it hold `occupancy` members.
-   * Admitted, it gets the shard list once every shard has it, so no shard ever
-   * misses relaying to a member that was let in. Busy when some shard could not be
-   * told: the join is refused, and may be tried again.
+   * Admitted, it gets the shard list once every other shard knows of it, so no shard
+   * misses relaying to a member that was let in: for a shard that exists, at once.
+   * Busy when some shard could not be told of a new one.
    */
-  async admit(index: number, occupancy: number, roomCap: number, local: number): Promise<Admission> {
-    this.pending.delete(index);
-    if (!admits(local, this.counts, index, occupancy, roomCap)) {
-      if (this.counts.has(index)) this.update(index, occupancy - 1);
+  async admit(index: number, reading: CountReading, roomCap: number, local: () => number): Promise<Admission> {
+    this.sent(index).shift();
+    this.readings.heard(index, reading, this.ports.now());
+    const fits = () => admits(local(), this.counts(), index, reading.occupancy, roomCap);
+    if (!fits() && (!(await this.verify(FULL_RECHECK_MS, index)) || !fits())) {
+      if (this.shards.has(index)) this.update(index, reading.occupancy - 1);
       return { kind: "full" };
     }
-    this.update(index, occupancy);
-    const failed = await this.announceAll(index);
+    this.update(index, reading.occupancy);
+    const added = this.shards.get(index)?.added ?? this.version;
+    const failed = await this.announcer.tellAll(added, [index]);
     if (failed.length > 0) return { kind: "busy", reason: `shards ${failed.join(", ")} could not be told of the list` };
-    this.confirmed.set(index, this.version);
-    return { kind: "admitted", list: this.list };
+    const list = this.list;
+    this.announced.confirmed(index, list.version);
+    return { kind: "admitted", list };
+  }
+
+  /** Shard `index` now holds `reading.occupancy` members; at 0 it leaves the room. Never waits on other shards. */
+  report(index: number, reading: CountReading): void {
+    // Reports arrive in the order they were sent; a census answer may have overtaken this one.
+    if (!this.readings.heard(index, reading, this.ports.now())) return;
+    if (this.update(index, reading.occupancy)) this.ports.background(this.retryAnnouncements());
+  }
+
+  /** Tells every shard that has not confirmed the newest list; asks for a retry when some could not be told. */
+  async retryAnnouncements(): Promise<void> {
+    const failed = await this.announcer.tellAll(this.version);
+    if (failed.length > 0) this.ports.retryLater();
+  }
+
+  /** Shard 0's last member left: a room with no shard left keeps nothing in storage. */
+  emptied(local: number): void {
+    if (local === 0 && this.shards.size === 0) this.ports.store.delete(DIRECTORY_KEY);
   }
 
   /**
-   * Shard `index` now holds `occupancy` members; at 0 it leaves the room. Any shard
-   * that has not confirmed the current list (it could not be told, or the directory
-   * woke and does not know) is told now: a no-op when all have.
+   * Asks every shard (but `except`) whose count is older than `maxAgeMs` for its count
+   * now; true when some count changed. A shard that does not answer keeps its count.
    */
-  async report(index: number, occupancy: number): Promise<void> {
-    this.pending.delete(index);
-    this.update(index, occupancy);
-    await this.announceAll(null);
+  private async verify(maxAgeMs: number, except?: number): Promise<boolean> {
+    const now = this.ports.now();
+    const stale = [...this.shards.keys()].filter(
+      (index) => index !== except && this.readings.olderThan(index, now - maxAgeMs),
+    );
+    const changed = await Promise.all(stale.map((index) => this.ask(index)));
+    return changed.some(Boolean);
+  }
+
+  private async ask(index: number): Promise<boolean> {
+    try {
+      const reading = parseCountReading(await this.ports.census(index));
+      if (reading === null) throw new TypeError("the shard's answer is not a count reading");
+      if (!this.readings.heard(index, reading, this.ports.now())) return false;
+      const before = this.shards.get(index)?.count;
+      if (this.update(index, reading.occupancy)) this.ports.background(this.retryAnnouncements());
+      return before !== reading.occupancy;
+    } catch (error) {
+      logError("room_census_failed", error, { room: this.room, shard: DIRECTORY_SHARD, to: index });
+      return false;
+    }
   }
 
   /** Records a count; true when the shard list changed (a shard joined or left). */
   private update(index: number, count: number): boolean {
-    if ((this.counts.get(index) ?? 0) === count) return false;
-    const joined = count > 0 && !this.counts.has(index);
-    const left = count === 0 && this.counts.delete(index);
-    if (count > 0) this.counts.set(index, count);
-    if (joined || left) this.version++;
-    this.store.put(DIRECTORY_KEY, { version: this.version, counts: [...this.counts] });
-    if (joined || left) this.onChange(this.list);
+    const entry = this.shards.get(index);
+    if ((entry?.count ?? 0) === count) return false;
+    const joined = entry === undefined;
+    const left = count === 0;
+    if (joined || left) this.version = Math.max(this.version + 1, this.ports.now());
+    if (left) this.shards.delete(index);
+    else this.shards.set(index, { count, added: entry?.added ?? this.version, told: entry?.told ?? -1 });
+    this.save();
+    if (joined || left) this.ports.onChange(this.list);
     return joined || left;
   }
 
-  /** Tells every shard (but `except`) that has not confirmed the current list; returns those that failed. */
-  private async announceAll(except: number | null): Promise<number[]> {
-    const list = this.list;
-    const targets = list.shards.filter(
-      (index) => index !== DIRECTORY_SHARD && index !== except && (this.confirmed.get(index) ?? -1) < list.version,
-    );
-    const results = await Promise.allSettled(targets.map((index) => this.announce(index, list)));
-    const failed: number[] = [];
-    results.forEach((result, at) => {
-      const index = targets[at] ?? -1;
-      if (result.status === "fulfilled") {
-        this.confirmed.set(index, Math.max(this.confirmed.get(index) ?? -1, list.version));
-      } else {
-        failed.push(index);
-        logError("room_announce_failed", result.reason, { room: this.room, shard: DIRECTORY_SHARD, to: index });
+  private save(): void {
+    const record: DirectoryRecord = {
+      version: this.version,
+      shards: [...this.shards].map(([index, { count, added, told }]) => [index, count, added, told]),
+    };
+    this.ports.store.put(DIRECTORY_KEY, record);
+  }
+
+  /** What the announcer reads and records. */
+  private readonly announced = {
+    list: () => this.list,
+    told: (index: number) => this.shards.get(index)?.told ?? -1,
+    confirmed: (index: number, version: number) => {
+      const entry = this.shards.get(index);
+      if (entry === undefined || entry.told >= version) return;
+      this.shards.set(index, { ...entry, told: version });
+      this.save();
+    },
+  };
+
+  private counts(): Map<number, number> {
+    return new Map([...this.shards].map(([index, entry]) => [index, entry.count]));
+  }
+
+  private loads() {
+    const now = this.ports.now();
+    const pending = new Map<number, number>();
+    for (const [index, times] of this.pending) {
+      const live = times.filter((at) => at > now - PENDING_MS);
+      if (live.length === 0) this.pending.delete(index);
+      else {
+        this.pending.set(index, live);
+        pending.set(index, live.length);
       }
-    });
-    return failed;
+    }
+    return { counts: this.counts(), pending };
+  }
+
+  private sent(index: number): number[] {
+    return this.pending.get(index) ?? [];
   }
 }
 
@@ -159,18 +240,4 @@ export function parseAdmission(value: unknown): Admission | null {
   if (value.kind === "busy") return typeof value.reason === "string" ? { kind: "busy", reason: value.reason } : null;
   const list = value.kind === "admitted" ? parseShardList(value.list) : null;
   return list === null ? null : { kind: "admitted", list };
-}
-
-/** The directory's stored record, or null when it is missing or not one. */
-export function parseDirectoryRecord(value: unknown): DirectoryRecord | null {
-  if (!isRecord(value) || !isIntegerIn(value.version, 0, Number.MAX_SAFE_INTEGER) || !Array.isArray(value.counts))
-    return null;
-  const counts: [number, number][] = [];
-  for (const entry of value.counts) {
-    if (!Array.isArray(entry) || entry.length !== 2) return null;
-    const [index, count] = entry;
-    if (!isIntegerIn(index, 1, MAX_SHARD_INDEX) || !isIntegerIn(count, 1, Number.MAX_SAFE_INTEGER)) return null;
-    counts.push([index, count]);
-  }
-  return { version: value.version, counts };
 }

@@ -22,7 +22,11 @@ export interface MissedStore {
 export const MAX_BATCH_BYTES = 1024 * 1024;
 /** Bytes a link holds for a shard that is not taking them: past it, as for a slow reader, messages are dropped. */
 export const MAX_QUEUED_BYTES = MAX_UNSENT_BYTES;
-/** Calls in a row that may fail before the link stops trying until the next message: the failed one and one notice. */
+/**
+ * Calls in a row that may fail before the link stops trying: the failed one and one
+ * notice. It then asks for a retry through the object's alarm (`retry`), with backoff,
+ * so the notice reaches the other shard's members without waiting for more traffic.
+ */
 const ATTEMPTS_IN_A_ROW = 2;
 
 interface Queued {
@@ -37,79 +41,119 @@ export class Link {
   private queuedBytes = 0;
   /** Resolved when the call carrying the messages queued so far has ended, delivered or not. */
   private settled: { promise: Promise<void>; resolve: () => void } | null = null;
-  private sending = false;
+  private sending: Promise<void> | null = null;
   private missed: number;
   private target: RelayTarget;
+  /** The other shard left (or came back as a new incarnation): this link never calls again. */
+  private closed = false;
 
   /**
+   * @param to the other shard and the list version it joined at: one link per incarnation
    * @param open makes a fresh stub: a stub that threw stays broken, so each failure gets a new one
+   * @param gaveUp asks for a `retry()` later, through the object's alarm
    */
   constructor(
     private readonly from: ShardAddress,
-    readonly to: number,
+    readonly to: { readonly index: number; readonly added: number },
     private readonly open: () => RelayTarget,
     private readonly store: MissedStore,
+    private readonly gaveUp: () => void,
   ) {
     this.target = open();
     const stored = store.get(this.missedKey);
     this.missed = isIntegerIn(stored, 0, Number.MAX_SAFE_INTEGER) ? stored : 0;
   }
 
-  /** Queues one message; resolves once the call carrying it has ended. */
-  send(data: Payload, sender: string | undefined): Promise<void> {
+  /**
+   * Queues one message; resolves once the call carrying it has ended. A message past
+   * the queue's bound is dropped at once (and counted missed): nothing waits on it.
+   */
+  send(data: Payload, sender: string | undefined): Promise<void> | undefined {
+    if (this.closed) return undefined;
     const size = messageBytes(data);
     if (this.queuedBytes + size > MAX_QUEUED_BYTES && this.queue.length > 0) {
       logError("room_relay_dropped", new Error(`over ${MAX_QUEUED_BYTES} bytes queued`), this.fields(sender, 1));
-      this.setMissed(this.missed + 1);
-    } else {
-      this.queue.push({ data, sender, size });
-      this.queuedBytes += size;
+      // Counted in memory only: the call in flight keeps the object alive, and the count is stored if the link gives up.
+      this.missed++;
+      return undefined;
     }
+    this.queue.push({ data, sender, size });
+    this.queuedBytes += size;
     this.settled ??= deferred();
     const { promise } = this.settled;
-    if (!this.sending) void this.pump();
+    this.sending ??= this.pump();
     return promise;
   }
 
-  /** Forgets the undelivered count: the other shard left the room, so nobody there is owed a notice. */
-  forget(): void {
-    this.setMissed(0);
+  /** A notice is owed to the other shard: true until one got through. */
+  get owes(): boolean {
+    return this.missed > 0;
+  }
+
+  /** From the alarm: tries the owed notice again; resolves once the try has ended. */
+  retry(): Promise<void> {
+    if (this.closed || this.missed === 0) return Promise.resolve();
+    this.sending ??= this.pump();
+    return this.sending;
+  }
+
+  /**
+   * The other shard left the room, or this incarnation of it did: nobody there is owed
+   * anything. What is queued is dropped, and a call in flight is the last one.
+   */
+  close(): void {
+    this.closed = true;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.settled?.resolve();
+    this.settled = null;
+    this.missed = 0;
+    this.store.delete(this.missedKey);
   }
 
   /** Calls the other shard, one call at a time, until nothing is queued and nothing is owed. */
   private async pump(): Promise<void> {
-    this.sending = true;
+    try {
+      await this.pumpQueue();
+    } finally {
+      this.sending = null;
+    }
+  }
+
+  private async pumpQueue(): Promise<void> {
     let failures = 0;
-    while (this.queue.length > 0 || this.missed > 0) {
+    while (!this.closed && (this.queue.length > 0 || this.missed > 0)) {
       const batch = this.takeBatch();
       const settled = this.queue.length === 0 ? this.settled : null;
       if (settled !== null) this.settled = null;
       const missed = this.missed;
       const [only] = batch;
+      const header = { from: this.from.index, incarnation: this.to.added, missed };
       try {
         if (batch.length === 1 && only !== undefined && only.size > MAX_BATCH_BYTES) {
           const text = typeof only.data === "string";
-          await this.target.relayLarge({ from: this.from.index, missed, text, body: new Blob([only.data]).stream() });
+          await this.target.relayLarge({ ...header, text, body: new Blob([only.data]).stream() });
         } else {
-          await this.target.relay({ from: this.from.index, missed, messages: batch.map((queued) => queued.data) });
+          await this.target.relay({ ...header, messages: batch.map((queued) => queued.data) });
         }
-        this.setMissed(this.missed - missed);
+        if (!this.closed) this.setMissed(this.missed - missed);
         failures = 0;
       } catch (error) {
         // Not retried here: the runtime already retried what was safe to retry, and a
         // second delivery could duplicate. The receiver is told instead (`missed`).
         this.target = this.open();
         logError("room_relay_failed", error, this.fields(batch[0]?.sender, batch.length));
-        this.setMissed(this.missed + batch.length);
+        if (!this.closed) this.missed += batch.length;
         failures++;
       }
       settled?.resolve();
       if (failures >= ATTEMPTS_IN_A_ROW) {
         this.dropQueue();
-        break;
+        this.store.put(this.missedKey, this.missed);
+        this.gaveUp();
+        return;
       }
     }
-    this.sending = false;
   }
 
   /** The oldest queued messages, up to `MAX_BATCH_BYTES` (at least one). */
@@ -125,9 +169,9 @@ export class Link {
     return this.queue.splice(0, count);
   }
 
-  /** Gives up on what is queued until the next message: it counts as missed, and the senders' events may end. */
+  /** Gives up on what is queued: it counts as missed, and the senders' events may end. */
   private dropQueue(): void {
-    if (this.queue.length > 0) this.setMissed(this.missed + this.queue.length);
+    this.missed += this.queue.length;
     this.queue = [];
     this.queuedBytes = 0;
     this.settled?.resolve();
@@ -142,11 +186,11 @@ export class Link {
   }
 
   private get missedKey(): string {
-    return `missed:${this.to}`;
+    return `missed:${this.to.index}@${this.to.added}`;
   }
 
   private fields(socket: string | undefined, lost: number) {
-    return { room: this.from.room, shard: this.from.index, to: this.to, socket, lost };
+    return { room: this.from.room, shard: this.from.index, to: this.to.index, socket, lost };
   }
 }
 

@@ -50,26 +50,42 @@ export function shardStub(rooms: Rooms, room: string, index: number): RoomStub {
 
 /**
  * The shards a room spans, as its directory last announced them. `version` grows
- * with every change, so an object keeps the newest list whatever order announcements arrive in.
+ * with every change, so an object keeps the newest list whatever order announcements
+ * arrive in. `added[i]` is the version at which `shards[i]` last joined the room: a
+ * shard that left and came back is a new incarnation, and nothing meant for its
+ * previous life may reach its new members.
  */
 export interface ShardList {
   readonly version: number;
   /** Ascending, always starting with the directory. */
   readonly shards: readonly number[];
+  /** The version each shard (same position) joined at; the directory's is 0. */
+  readonly added: readonly number[];
 }
 
 /** What a room is before it ever needs a second object. */
-export const SINGLE_SHARD: ShardList = { version: 0, shards: [DIRECTORY_SHARD] };
+export const SINGLE_SHARD: ShardList = { version: 0, shards: [DIRECTORY_SHARD], added: [0] };
+
+/** The version at which shard `index` joined by `list`, or null when it is not in it. */
+export function incarnationOf(list: ShardList, index: number): number | null {
+  const at = list.shards.indexOf(index);
+  return at < 0 ? null : (list.added[at] ?? null);
+}
 
 /** A shard list read from storage or a call, or null when it is not one. */
 export function parseShardList(value: unknown): ShardList | null {
   if (!isRecord(value) || !isIntegerIn(value.version, 0, Number.MAX_SAFE_INTEGER)) return null;
-  const { version, shards } = value;
-  if (!Array.isArray(shards)) return null;
+  const { version, shards, added } = value;
+  if (!Array.isArray(shards) || !Array.isArray(added) || added.length !== shards.length) return null;
   const ascending: number[] = [];
   for (const index of shards) {
     if (!isIntegerIn(index, (ascending.at(-1) ?? -1) + 1, MAX_SHARD_INDEX)) return null;
     ascending.push(index);
   }
-  return ascending[0] === DIRECTORY_SHARD ? { version, shards: ascending } : null;
+  const versions: number[] = [];
+  for (const at of added) {
+    if (!isIntegerIn(at, 0, version)) return null;
+    versions.push(at);
+  }
+  return ascending[0] === DIRECTORY_SHARD ? { version, shards: ascending, added: versions } : null;
 }

@@ -6,10 +6,14 @@ import { isIntegerIn, isRecord } from "../validate";
 
 export type Payload = string | ArrayBuffer;
 
+const MAX = Number.MAX_SAFE_INTEGER;
+
 /** What one shard hands another: its members' messages, oldest first. */
 export interface RelayBatch {
   /** The sending shard's index. */
   readonly from: number;
+  /** The receiver's incarnation (the list version it joined at) the batch is meant for. */
+  readonly incarnation: number;
   /** Messages for the receiver that the sender could not deliver since its last delivered batch. */
   readonly missed: number;
   readonly messages: readonly Payload[];
@@ -21,6 +25,7 @@ export interface RelayBatch {
  */
 export interface LargeRelay {
   readonly from: number;
+  readonly incarnation: number;
   readonly missed: number;
   /** The message was text: the bytes are its UTF-8. */
   readonly text: boolean;
@@ -36,20 +41,20 @@ export interface RelayTarget {
 /** The batch in a call from another shard, or null when it is not one. */
 export function parseRelayBatch(value: unknown): RelayBatch | null {
   if (!isRecord(value) || !Array.isArray(value.messages)) return null;
-  const { from, missed, messages } = value;
-  if (!isIntegerIn(from, 0, Number.MAX_SAFE_INTEGER) || !isIntegerIn(missed, 0, Number.MAX_SAFE_INTEGER)) return null;
+  const { from, incarnation, missed, messages } = value;
+  if (!isIntegerIn(from, 0, MAX) || !isIntegerIn(incarnation, 0, MAX) || !isIntegerIn(missed, 0, MAX)) return null;
   const payloads: Payload[] = [];
   for (const message of messages) {
     if (typeof message !== "string" && !(message instanceof ArrayBuffer)) return null;
     payloads.push(message);
   }
-  return { from, missed, messages: payloads };
+  return { from, incarnation, missed, messages: payloads };
 }
 
 /** The large message in a call from another shard, or null when it is not one. */
 export function parseLargeRelay(value: unknown): LargeRelay | null {
   if (!isRecord(value) || typeof value.text !== "boolean" || !(value.body instanceof ReadableStream)) return null;
-  const { from, missed, text, body } = value;
-  if (!isIntegerIn(from, 0, Number.MAX_SAFE_INTEGER) || !isIntegerIn(missed, 0, Number.MAX_SAFE_INTEGER)) return null;
-  return { from, missed, text, body };
+  const { from, incarnation, missed, text, body } = value;
+  if (!isIntegerIn(from, 0, MAX) || !isIntegerIn(incarnation, 0, MAX) || !isIntegerIn(missed, 0, MAX)) return null;
+  return { from, incarnation, missed, text, body };
 }

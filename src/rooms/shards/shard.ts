@@ -4,10 +4,13 @@
  * first use after every wake, from the object's name and its storage.
  */
 import { logError, logEvent } from "../../log";
+import { AlarmRetry, type Alarms } from "../alarms";
+import { type CountReading, CountStamps } from "./count-reading";
 import { CountReporter } from "./count-report";
 import { type Admission, Directory, parseAdmission } from "./directory";
 import {
   DIRECTORY_SHARD,
+  incarnationOf,
   parseShardList,
   parseShardName,
   type RoomStub,
@@ -33,22 +36,43 @@ export class Shard {
   private directoryStub: RoomStub | null = null;
   /** Joins this shard holds a place for while the directory admits them. */
   private reserved = 0;
+  private readonly stamps = new CountStamps();
+  private readonly reportRetry: AlarmRetry;
+  private readonly linkRetry: AlarmRetry;
 
   /** @param members this shard's open member sockets */
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly rooms: Rooms,
     private readonly members: () => number,
+    alarms: Alarms,
   ) {
     const name = ctx.id.name ?? ctx.id.toString();
     const address = parseShardName(name);
     if (address === null) throw new Error(`${name} is not the name of a room shard`);
     this.address = address;
     const kv = ctx.storage.kv;
-    this.relay = new Relay(address, (index) => this.stub(index), kv);
+    this.linkRetry = new AlarmRetry(alarms, "links");
+    this.reportRetry = new AlarmRetry(alarms, "count");
+    this.relay = new Relay(
+      address,
+      (index) => this.stub(index),
+      kv,
+      () => void this.linkRetry.later(),
+    );
+    alarms.on("links", () => this.retryLinks());
     if (address.index === DIRECTORY_SHARD) {
-      const announce = (index: number, list: ShardList) => this.stub(index).setShards(list);
-      this.directory = new Directory(kv, announce, address.room, (list) => this.relay.follow(list));
+      const announceRetry = new AlarmRetry(alarms, "announce");
+      this.directory = new Directory(address.room, {
+        store: kv,
+        announce: (index, list) => this.stub(index).setShards(list),
+        census: (index) => this.stub(index).census(),
+        onChange: (list) => this.relay.follow(list),
+        background: (work) => ctx.waitUntil(work),
+        retryLater: () => void announceRetry.later(),
+        now: () => Date.now(),
+      });
+      alarms.on("announce", () => this.directory?.retryAnnouncements());
       this.reporter = null;
       this.relay.follow(this.directory.list);
     } else {
@@ -57,23 +81,39 @@ export class Shard {
         (count) => this.report(count),
         () => this.occupancy(),
       );
-      this.relay.follow(parseShardList(kv.get(SHARDS_KEY)) ?? SINGLE_SHARD);
+      alarms.on("count", () => this.reporter?.changed());
+      this.relay.follow(this.storedList() ?? SINGLE_SHARD);
     }
   }
 
   /** Keeps `list` (in storage, for after a wake) and relays by it, unless this shard has a newer one. */
   follow(list: ShardList): void {
     if (this.directory !== null) return; // the directory's own list is the source
-    const kv = this.ctx.storage.kv;
-    const stored = parseShardList(kv.get(SHARDS_KEY));
+    const stored = this.storedList();
     if (stored !== null && stored.version >= list.version) return;
-    kv.put(SHARDS_KEY, list);
+    this.ctx.storage.kv.put(SHARDS_KEY, list);
     this.relay.follow(list);
+  }
+
+  /**
+   * Whether a relayed batch meant for incarnation `incarnation` of this shard is for
+   * its members: not when it was meant for an earlier life of this shard, one that
+   * left the room and whose members are gone.
+   */
+  current(incarnation: number): boolean {
+    const list = this.storedList();
+    const mine = list === null ? null : incarnationOf(list, this.address.index);
+    return mine === null || incarnation >= mine;
   }
 
   /** Members and places held for joins being admitted: what this shard reports to the directory. */
   occupancy(): number {
     return this.members() + this.reserved;
+  }
+
+  /** This shard's count now, stamped, for the directory's census. */
+  census(): CountReading {
+    return this.stamps.reading(this.occupancy());
   }
 
   /**
@@ -87,7 +127,9 @@ export class Shard {
     const { room, index } = this.address;
     this.reserved++;
     try {
-      const answer = await this.toDirectory((directory) => directory.admit(index, this.occupancy(), maxConnections));
+      const answer = await this.toDirectory((directory) =>
+        directory.admit(index, this.stamps.reading(this.occupancy()), maxConnections),
+      );
       const admission = parseAdmission(answer);
       if (admission === null) throw new TypeError("the directory's answer is not an admission");
       if (admission.kind === "admitted") this.follow(admission.list);
@@ -104,12 +146,22 @@ export class Shard {
     this.reserved--;
   }
 
+  /** A count the directory did not get is sent again from the alarm, with backoff, until it does. */
   private async report(count: number): Promise<void> {
     try {
-      await this.toDirectory((directory) => directory.report(this.address.index, count));
+      await this.toDirectory((directory) => directory.report(this.address.index, this.stamps.reading(count)));
+      this.reportRetry.succeeded();
+      // Out of the room with nothing owed: the shard keeps nothing in storage.
+      if (count === 0 && this.occupancy() === 0 && !this.relay.owes) this.ctx.storage.kv.delete(SHARDS_KEY);
     } catch (error) {
       logError("room_report_failed", error, { room: this.address.room, shard: this.address.index, count });
+      await this.reportRetry.later();
     }
+  }
+
+  private async retryLinks(): Promise<void> {
+    if (await this.relay.retry()) await this.linkRetry.later();
+    else this.linkRetry.succeeded();
   }
 
   /** Calls the directory; its answer is left to the caller to validate. */
@@ -122,6 +174,10 @@ export class Shard {
       this.directoryStub = null;
       throw error;
     }
+  }
+
+  private storedList(): ShardList | null {
+    return parseShardList(this.ctx.storage.kv.get(SHARDS_KEY));
   }
 
   private stub(index: number): RoomStub {

@@ -15,9 +15,9 @@ class FakeShard implements RelayTarget {
   }
 
   /** Read back into the batch it would have been, so tests see one sequence of calls. */
-  async relayLarge({ from, missed, text, body }: LargeRelay): Promise<unknown> {
+  async relayLarge({ from, incarnation, missed, text, body }: LargeRelay): Promise<unknown> {
     const bytes = await new Response(body).arrayBuffer();
-    return this.relay({ from, missed, messages: [text ? new TextDecoder().decode(bytes) : bytes] });
+    return this.relay({ from, incarnation, missed, messages: [text ? new TextDecoder().decode(bytes) : bytes] });
   }
 
   /** Calls still waiting for an answer. */
@@ -48,15 +48,20 @@ class MapStore {
   }
 }
 
-function link(target: FakeShard, store = new MapStore(), opened = { count: 0 }) {
+/** The other shard is shard 2, which joined the room at list version 7. */
+const TO = { index: 2, added: 7 };
+const KEY = "missed:2@7";
+
+function link(target: FakeShard, store = new MapStore(), opened = { count: 0 }, gaveUp = () => {}) {
   return new Link(
     FROM,
-    2,
+    TO,
     () => {
       opened.count++;
       return target;
     },
     store,
+    gaveUp,
   );
 }
 
@@ -103,26 +108,32 @@ describe("a link to another shard", () => {
     line.send("lost", "m1");
     await target.answer(new Error("unreachable"));
     expect(opened.count).toBe(2);
-    expect(store.map.get("missed:2")).toBe(1);
+    // Counted in memory while the link is still trying: stored only if it gives up.
+    expect(line.owes).toBe(true);
     // The notice goes at once, with nothing else to carry.
-    expect(target.batches[1]).toEqual({ from: 0, missed: 1, messages: [] });
+    expect(target.batches[1]).toEqual({ from: 0, incarnation: 7, missed: 1, messages: [] });
     await target.answer();
-    expect(store.map.has("missed:2")).toBe(false);
+    expect(store.map.has(KEY)).toBe(false);
     line.send("next", "m1");
-    expect(target.batches[2]).toEqual({ from: 0, missed: 0, messages: ["next"] });
+    expect(target.batches[2]).toEqual({ from: 0, incarnation: 7, missed: 0, messages: ["next"] });
     await target.answer();
   });
 
-  it("stops calling after two failures in a row, and tells the other shard at the next message", async () => {
+  it("stops calling after two failures in a row, asks for a retry, and tells the other shard on it without more traffic", async () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const target = new FakeShard();
-    const line = link(target);
+    const store = new MapStore();
+    let retries = 0;
+    const line = link(target, store, { count: 0 }, () => retries++);
     const sent = line.send("lost 1", "m1");
     line.send("lost 2", "m1");
     await target.answer(new Error("unreachable"));
     await target.answer(new Error("still unreachable"));
     await sent;
     expect(target.waiting).toBe(0);
+    expect(retries).toBe(1);
+    expect(store.map.get(KEY)).toBe(2);
+    expect(line.owes).toBe(true);
     expect(errors).toHaveBeenCalledTimes(2);
     expect(JSON.parse(String(errors.mock.calls[0]?.[0]))).toMatchObject({
       event: "room_relay_failed",
@@ -133,22 +144,40 @@ describe("a link to another shard", () => {
       lost: 1,
     });
 
-    line.send("gets through", "m1");
-    expect(target.batches.at(-1)).toEqual({ from: 0, missed: 2, messages: ["gets through"] });
+    const retried = line.retry();
+    expect(target.batches.at(-1)).toEqual({ from: 0, incarnation: 7, missed: 2, messages: [] });
     await target.answer();
+    await retried;
+    expect(line.owes).toBe(false);
+    expect(store.map.has(KEY)).toBe(false);
+  });
+
+  it("once closed, calls no more: what it held is dropped and nothing is owed", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const target = new FakeShard();
+    const store = new MapStore();
+    const line = link(target, store);
+    line.send("in flight", undefined);
+    line.send("queued", undefined);
+    line.close();
+    await target.answer();
+    expect(target.batches.flatMap((batch) => batch.messages)).toEqual(["in flight"]);
+    expect(line.send("after", undefined)).toBeUndefined();
+    expect(line.owes).toBe(false);
+    expect(store.map.size).toBe(0);
   });
 
   it("keeps its count of missed messages in storage, so a link made after a wake still tells", async () => {
     const store = new MapStore();
-    store.put("missed:2", 5);
+    store.put(KEY, 5);
     const target = new FakeShard();
     link(target, store).send("after a wake", undefined);
-    expect(target.batches[0]).toEqual({ from: 0, missed: 5, messages: ["after a wake"] });
+    expect(target.batches[0]).toEqual({ from: 0, incarnation: 7, missed: 5, messages: ["after a wake"] });
     await target.answer();
-    expect(store.map.has("missed:2")).toBe(false);
+    expect(store.map.has(KEY)).toBe(false);
   });
 
-  it("drops messages past MAX_QUEUED_BYTES for a shard that does not answer, and counts them as missed", async () => {
+  it("drops messages past MAX_QUEUED_BYTES for a shard that does not answer, counts them as missed, and leaves nothing waiting", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const target = new FakeShard();
     const store = new MapStore();
@@ -157,10 +186,12 @@ describe("a link to another shard", () => {
     const big = "z".repeat(MAX_QUEUED_BYTES / 2);
     line.send(big, undefined);
     line.send(big, undefined);
-    line.send("one too many", undefined);
-    expect(store.map.get("missed:2")).toBe(1);
+    // Dropped at once: no promise to hold, and no storage write per dropped message.
+    expect(line.send("one too many", undefined)).toBeUndefined();
+    expect(line.send("two too many", undefined)).toBeUndefined();
+    expect(store.map.size).toBe(0);
     await target.answer();
-    expect(target.batches[1]?.missed).toBe(1);
+    expect(target.batches[1]?.missed).toBe(2);
     for (let call = 1; call < target.batches.length + 1 && target.waiting > 0; call++) await target.answer();
     expect(target.batches.flatMap((batch) => batch.messages)).toEqual(["in flight", big, big]);
   });

@@ -22,17 +22,20 @@ describe("shard names", () => {
 
 describe("shard lists", () => {
   it("read back what was stored", () => {
-    const list = { version: 4, shards: [0, 2, 5] };
+    const list = { version: 4, shards: [0, 2, 5], added: [0, 1, 4] };
     expect(parseShardList(structuredClone(list))).toEqual(list);
     expect(parseShardList(SINGLE_SHARD)).toEqual(SINGLE_SHARD);
   });
 
   it.each([
-    ["no directory first", { version: 1, shards: [1, 2] }],
-    ["an unsorted list", { version: 1, shards: [0, 3, 2] }],
-    ["a repeated shard", { version: 1, shards: [0, 2, 2] }],
-    ["a negative version", { version: -1, shards: [0] }],
-    ["an index that is text", { version: 1, shards: [0, "1"] }],
+    ["no directory first", { version: 1, shards: [1, 2], added: [0, 1] }],
+    ["an unsorted list", { version: 1, shards: [0, 3, 2], added: [0, 1, 1] }],
+    ["a repeated shard", { version: 1, shards: [0, 2, 2], added: [0, 1, 1] }],
+    ["a negative version", { version: -1, shards: [0], added: [0] }],
+    ["an index that is text", { version: 1, shards: [0, "1"], added: [0, 1] }],
+    ["no incarnations", { version: 1, shards: [0, 1] }],
+    ["an incarnation after the version", { version: 1, shards: [0, 1], added: [0, 2] }],
+    ["fewer incarnations than shards", { version: 1, shards: [0, 1], added: [0] }],
     ["no list at all", { version: 1 }],
   ])("are refused with %s", (_what, value) => {
     expect(parseShardList(value)).toBeNull();
