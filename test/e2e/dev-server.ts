@@ -15,7 +15,18 @@ export interface DevServer {
   readonly httpUrl: string;
   /** `ws://127.0.0.1:PORT` */
   readonly wsUrl: string;
+  /** The port it listens on, to start another on the same one after `kill`. */
+  readonly port: number;
   stop(): Promise<void>;
+  /** Ends it at once with SIGKILL (its whole process group), as a crash would: no cleanup runs. */
+  kill(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  /** Keep Durable Object storage in this folder (`--persist-to`), so a restart on it finds it again. */
+  persistTo?: string;
+  /** Listen here rather than on a fresh free port. */
+  port?: number;
 }
 
 /** A port the OS says is free right now. */
@@ -30,10 +41,14 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts `wrangler dev`; `vars` override wrangler.toml's `[vars]` (as `--var NAME:VALUE`). */
-export async function startDevServer(vars: Record<string, string> = {}): Promise<DevServer> {
-  const port = await freePort();
+export async function startDevServer(
+  vars: Record<string, string> = {},
+  options: DevServerOptions = {},
+): Promise<DevServer> {
+  const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)];
+  if (options.persistTo !== undefined) args.push("--persist-to", options.persistTo);
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   const child = spawn(resolve(ROOT, "node_modules/.bin/wrangler"), args, {
     cwd: ROOT,
@@ -61,21 +76,24 @@ export async function startDevServer(vars: Record<string, string> = {}): Promise
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+  const end = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, "exit");
+    kill(child, signal);
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+  };
   return {
     httpUrl,
     wsUrl: httpUrl.replace("http:", "ws:"),
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = once(child, "exit");
-      kill(child);
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-    },
+    port,
+    stop: () => end("SIGTERM"),
+    kill: () => end("SIGKILL"),
   };
 }
 
-function kill(child: ChildProcess): void {
+function kill(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): void {
   try {
-    if (child.pid !== undefined) process.kill(-child.pid, "SIGTERM");
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
   } catch {
     // already gone
   }

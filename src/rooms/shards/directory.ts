@@ -18,6 +18,7 @@ import {
   readDirectory,
   type ShardEntry,
 } from "./directory-record";
+import { JoinHints } from "./join-hints";
 import { DIRECTORY_SHARD, parseShardList, type ShardList } from "./names";
 import { admits, type Placement, place, roomTotal } from "./placement";
 
@@ -27,8 +28,6 @@ export { DIRECTORY_KEY };
 export const COUNT_TRUSTED_MS = 10_000;
 /** Before a join is refused "room full", counts older than this are asked again: a restart may have emptied a shard. */
 export const FULL_RECHECK_MS = 1_000;
-/** A join sent to a shard arrives there within this, or never: past it the hint is dropped. */
-const PENDING_MS = 10_000;
 
 /**
  * The directory's answer to a shard asking to take a join: the shard list to relay
@@ -65,8 +64,7 @@ export interface DirectoryPorts {
 export class Directory {
   private version: number;
   private readonly shards: Map<number, ShardEntry>;
-  /** When each join sent to a shard left, until it arrives there: a hint that spreads racing joins. */
-  private readonly pending = new Map<number, number[]>();
+  private readonly hints: JoinHints;
   private readonly readings = new CountReadings();
   private readonly announcer: Announcer;
 
@@ -78,6 +76,7 @@ export class Directory {
     this.version = record.version;
     this.shards = new Map(record.shards.map(([index, count, added, told]) => [index, { count, added, told }]));
     this.announcer = new Announcer(ports.announce, this.announced, room);
+    this.hints = new JoinHints(ports.now);
   }
 
   /** The shards the room spans: the directory, then every shard with members, ascending. */
@@ -103,8 +102,7 @@ export class Directory {
     let placement = place(local(), this.loads(), shardCap, roomCap);
     if (placement.kind === "full" && (await this.verify(FULL_RECHECK_MS)))
       placement = place(local(), this.loads(), shardCap, roomCap);
-    if (placement.kind === "shard")
-      this.pending.set(placement.index, [...this.sent(placement.index), this.ports.now()]);
+    if (placement.kind === "shard") this.hints.sentTo(placement.index);
     return placement;
   }
 
@@ -115,7 +113,7 @@ export class Directory {
    * Busy when some shard could not be told of a new one.
    */
   async admit(index: number, reading: CountReading, roomCap: number, local: () => number): Promise<Admission> {
-    this.sent(index).shift();
+    this.hints.arrived(index);
     this.readings.heard(index, reading, this.ports.now());
     const fits = () => admits(local(), this.counts(), index, reading.occupancy, roomCap);
     if (!fits() && (!(await this.verify(FULL_RECHECK_MS, index)) || !fits())) {
@@ -215,21 +213,7 @@ export class Directory {
   }
 
   private loads() {
-    const now = this.ports.now();
-    const pending = new Map<number, number>();
-    for (const [index, times] of this.pending) {
-      const live = times.filter((at) => at > now - PENDING_MS);
-      if (live.length === 0) this.pending.delete(index);
-      else {
-        this.pending.set(index, live);
-        pending.set(index, live.length);
-      }
-    }
-    return { counts: this.counts(), pending };
-  }
-
-  private sent(index: number): number[] {
-    return this.pending.get(index) ?? [];
+    return { counts: this.counts(), pending: this.hints.pending() };
   }
 }
 
