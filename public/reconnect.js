@@ -7,6 +7,8 @@ import { byId } from "./dom.js";
 
 /** Reconnect delays double from the base up to the cap; each is then jittered between half and all of it. */
 const BACKOFF_BASE_MS = 1000;
+/** After 1013 "try again later" (a full or busy room) the first wait is this long, not a second. */
+const LATER_BASE_MS = 5000;
 const BACKOFF_CAP_MS = 30_000;
 /** The countdown is redrawn this often, so its seconds never lag. */
 const COUNTDOWN_TICK_MS = 250;
@@ -22,9 +24,12 @@ export function resetBackoff() {
   attempt = 0;
 }
 
-/** Calls `reconnect` after the backoff's next delay, counting down. @param {() => void} reconnect */
-export function scheduleReconnect(reconnect) {
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+/**
+ * Calls `reconnect` after the backoff's next delay, counting down; longer when the server said "later".
+ * @param {() => void} reconnect @param {boolean} later
+ */
+export function scheduleReconnect(reconnect, later = false) {
+  const ceiling = Math.min(BACKOFF_CAP_MS, (later ? LATER_BASE_MS : BACKOFF_BASE_MS) * 2 ** attempt);
   const delay = ceiling / 2 + (Math.random() * ceiling) / 2;
   attempt++;
   const due = performance.now() + delay;

@@ -1,6 +1,7 @@
 // @ts-check
 /** The page's one socket: opening it (dropping the one before), closing it, reconnecting; `onSocket` to follow it. */
 import { toPayload, utf8Length } from "./bytes.js";
+import { closeAdvice } from "./close-policy.js";
 import { note } from "./log.js";
 import { cancelReconnect, reconnectScheduled, resetBackoff, scheduleReconnect } from "./reconnect.js";
 import { describeClose, setStatus } from "./status.js";
@@ -21,6 +22,11 @@ import {
 
 /** A connection open this long was healthy: the next unexpected close starts the backoff afresh. */
 const STABLE_OPEN_MS = 10_000;
+/** Why the page does not come back by itself after a close that does not invite it. */
+const STOP_REASONS = {
+  "new-token": "the room needs a new token",
+  stop: "the server's answer would be the same",
+};
 /** A close frame holds at most 125 bytes: the 2-byte code, then the reason. */
 const MAX_CLOSE_REASON_BYTES = 123;
 
@@ -154,7 +160,16 @@ function open(url) {
     const expected = conn.byUser || event.code === 1000;
     note(`${conn.openedAt > 0 ? "closed" : "could not connect"}: ${text}`, !expected);
     setStatus("closed", `Closed ${text}`);
-    if (!conn.byUser && autoReconnect()) scheduleReconnect(() => open(conn.url));
+    const advice = closeAdvice(event.code, conn.byUser);
+    if (conn.byUser || !autoReconnect()) {
+      // Asked for, or reconnecting is off: nothing to explain.
+    } else if (advice === "retry" || advice === "retry-later") {
+      scheduleReconnect(() => open(conn.url), advice === "retry-later");
+    } else {
+      const why = STOP_REASONS[advice === "new-token" ? "new-token" : "stop"];
+      note(`not reconnecting: ${why}; press Connect to try again`);
+      setStatus("closed", `Closed ${text} · not reconnecting: ${why}`);
+    }
     changed();
   });
   changed();

@@ -21,6 +21,11 @@ export const DEFAULT_ROOM_MAX_CONNECTIONS = 100_000;
  * room; at the default shard size it is 200 objects, each relaying to every other.
  */
 export const MAX_ROOM_CONNECTIONS = 1_000_000;
+/** HS256 needs a key at least as long as its hash (RFC 7518 §3.2): 32 bytes. */
+export const MIN_TOKEN_SECRET_BYTES = 32;
+
+/** Who may join, read and publish to a room: anyone (`open`), or holders of a signed token (`token`). */
+export type RoomAuth = { readonly mode: "open" } | { readonly mode: "token"; readonly secret: Uint8Array };
 
 export interface Config {
   /** Prepended to every echo (text: as text; binary: as UTF-8 bytes). Empty: pure echo. */
@@ -39,6 +44,8 @@ export interface Config {
   readonly maxMessagesPerSecond: number;
   /** Whether echo upgrades honour the test controls (`?delay=`, `?close=`, …); off, any control gets 400. */
   readonly controls: boolean;
+  /** `ROOM_AUTH`, with the key from the `ROOM_TOKEN_SECRET` secret when it is `token`. */
+  readonly roomAuth: RoomAuth;
 }
 
 /** The `[vars]` as they reach the Worker: wrangler.toml strings, or numbers where written bare. */
@@ -51,7 +58,9 @@ export type ConfigVarName =
   | "ALLOWED_ORIGINS"
   | "SUBPROTOCOLS"
   | "MAX_MESSAGES_PER_SECOND"
-  | "CONTROLS";
+  | "CONTROLS"
+  | "ROOM_AUTH"
+  | "ROOM_TOKEN_SECRET";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -95,6 +104,22 @@ export function parseConfig(vars: ConfigVars): Config {
     return fallback;
   };
 
+  const roomAuth = ((): RoomAuth => {
+    const mode = String(vars.ROOM_AUTH ?? "").trim();
+    if (mode === "" || mode === "open") return { mode: "open" };
+    if (mode !== "token") {
+      problems.push(`ROOM_AUTH must be "open" or "token", got ${JSON.stringify(vars.ROOM_AUTH)}`);
+      return { mode: "open" };
+    }
+    // The secret's value is never part of a message: only its length.
+    const secret = new TextEncoder().encode(String(vars.ROOM_TOKEN_SECRET ?? ""));
+    if (secret.byteLength < MIN_TOKEN_SECRET_BYTES)
+      problems.push(
+        `ROOM_AUTH=token needs the secret ROOM_TOKEN_SECRET of at least ${MIN_TOKEN_SECRET_BYTES} bytes, got ${secret.byteLength}`,
+      );
+    return { mode: "token", secret };
+  })();
+
   const config: Config = {
     echoPrefix: String(vars.ECHO_PREFIX ?? ""),
     maxMessageBytes: integer("MAX_MESSAGE_BYTES", PLATFORM_MAX_MESSAGE_BYTES, 1, PLATFORM_MAX_MESSAGE_BYTES),
@@ -110,6 +135,7 @@ export function parseConfig(vars: ConfigVars): Config {
     subprotocols: new Set(subprotocols),
     maxMessagesPerSecond: integer("MAX_MESSAGES_PER_SECOND", 0, 0, 1_000_000),
     controls: switchVar("CONTROLS", true),
+    roomAuth,
   };
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   return config;

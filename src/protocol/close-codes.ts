@@ -18,6 +18,10 @@ export const CLOSE_INTERNAL_ERROR = 1011;
 export const CLOSE_SERVICE_RESTART = 1012;
 /** "Try again later": the client should reconnect after a pause. */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
+/** Private rooms (4xxx, an application's range), after HTTP's 401: the token is missing, invalid or expired; get a new one. */
+export const CLOSE_TOKEN_REFUSED = 4401;
+/** Private rooms, after HTTP's 403: the token is valid but not for this, or a read-only member sent. */
+export const CLOSE_FORBIDDEN = 4403;
 
 /** A close reason is at most 123 bytes of UTF-8: 125 bytes of control-frame payload less the 2-byte code. */
 export const MAX_CLOSE_REASON_BYTES = 123;

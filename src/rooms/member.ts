@@ -9,6 +9,8 @@ import {
   PLATFORM_MAX_MESSAGE_BYTES,
   PLATFORM_MAX_SHARD_CONNECTIONS,
 } from "../config";
+import { type Access, OPEN_ACCESS } from "./access/gate";
+import { MAX_SUBJECT_LENGTH } from "./access/token";
 import { isIntegerIn, isRecord } from "./validate";
 
 /** The request header carrying a `JoinTicket`. Only the Worker can reach a Room, and it always sets this itself. */
@@ -29,6 +31,8 @@ export interface JoinTicket {
   readonly shardConnections: number;
   readonly maxMessageBytes: number;
   readonly maxMessagesPerSecond: number;
+  /** What the member's token grants (everything, in an open room). */
+  readonly access: Access;
 }
 
 /**
@@ -45,11 +49,23 @@ export interface Member {
   readonly maxMessageBytes: number;
   /** 0: unlimited. */
   readonly maxMessagesPerSecond: number;
+  /** The token's `sub`; null in an open room. */
+  readonly sub: string | null;
+  /** May send; a read-only member that sends is closed 4403. */
+  readonly write: boolean;
+  /** When its token expires (ms since the epoch): it receives nothing after, and is closed 4401. */
+  readonly expires: number | null;
 }
 
 /** The ticket for a join under `config`. */
-export function joinTicket(config: Config, echo: boolean, protocol: string | null): JoinTicket {
+export function joinTicket(
+  config: Config,
+  echo: boolean,
+  protocol: string | null,
+  access: Access = OPEN_ACCESS,
+): JoinTicket {
   return {
+    access,
     echo,
     protocol,
     maxConnections: config.roomMaxConnections,
@@ -61,8 +77,8 @@ export function joinTicket(config: Config, echo: boolean, protocol: string | nul
 
 /** The member a ticket admits. */
 export function memberFrom(ticket: JoinTicket, id: string, joinedAt: number): Member {
-  const { echo, maxMessageBytes, maxMessagesPerSecond } = ticket;
-  return { id, joinedAt, echo, maxMessageBytes, maxMessagesPerSecond };
+  const { echo, maxMessageBytes, maxMessagesPerSecond, access } = ticket;
+  return { id, joinedAt, echo, maxMessageBytes, maxMessagesPerSecond, ...access };
 }
 
 /** The ticket in a join request's header, or null when it is missing or malformed. */
@@ -81,7 +97,9 @@ export function parseJoinTicket(header: string | null): JoinTicket | null {
   if (!isIntegerIn(shardConnections, 1, PLATFORM_MAX_SHARD_CONNECTIONS)) return null;
   if (!isIntegerIn(maxMessageBytes, 1, PLATFORM_MAX_MESSAGE_BYTES)) return null;
   if (!isIntegerIn(maxMessagesPerSecond, 0, Number.MAX_SAFE_INTEGER)) return null;
-  return { echo, protocol, maxConnections, shardConnections, maxMessageBytes, maxMessagesPerSecond };
+  const access = isRecord(value.access) ? parseAccess(value.access) : null;
+  if (access === null) return null;
+  return { echo, protocol, maxConnections, shardConnections, maxMessageBytes, maxMessagesPerSecond, access };
 }
 
 /** A socket's attachment as a `Member`, or null when it is not one. */
@@ -92,5 +110,16 @@ export function parseMember(value: unknown): Member | null {
   if (!isIntegerIn(joinedAt, 0, Number.MAX_SAFE_INTEGER)) return null;
   if (!isIntegerIn(maxMessageBytes, 1, PLATFORM_MAX_MESSAGE_BYTES)) return null;
   if (!isIntegerIn(maxMessagesPerSecond, 0, Number.MAX_SAFE_INTEGER)) return null;
-  return { id, joinedAt, echo, maxMessageBytes, maxMessagesPerSecond };
+  const access = parseAccess(value);
+  if (access === null) return null;
+  return { id, joinedAt, echo, maxMessageBytes, maxMessagesPerSecond, ...access };
+}
+
+/** The access fields of a ticket or attachment, or null when they are not valid. */
+function parseAccess(value: Record<string, unknown>): Access | null {
+  const { sub, write, expires } = value;
+  if (sub !== null && (typeof sub !== "string" || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH)) return null;
+  if (typeof write !== "boolean") return null;
+  if (expires !== null && !isIntegerIn(expires, 0, Number.MAX_SAFE_INTEGER)) return null;
+  return { sub, write, expires };
 }

@@ -9,13 +9,16 @@ import { DurableObject } from "cloudflare:workers";
 import { refusedSocket } from "../http/refused-socket";
 import { type LogFields, logError, logEvent } from "../log";
 import {
+  CLOSE_FORBIDDEN,
   CLOSE_INTERNAL_ERROR,
   CLOSE_MESSAGE_TOO_BIG,
   CLOSE_POLICY_VIOLATION,
+  CLOSE_TOKEN_REFUSED,
   CLOSE_TRY_AGAIN_LATER,
   closeReplyFor,
 } from "../protocol/close-codes";
 import { messageBytes } from "../protocol/frames";
+import { TOKEN_EXPIRED_REASON, TokenExpiry } from "./access/expiry";
 import { Alarms } from "./alarms";
 import { JOIN_TICKET_HEADER, type JoinTicket, parseJoinTicket } from "./member";
 import { Members } from "./members";
@@ -46,6 +49,9 @@ interface Origin {
   readonly echo: boolean;
 }
 
+/** The close reason (with 4403) for a read-only member that sent a message: nothing of it was relayed. */
+export const READ_ONLY_SENT_REASON = "read-only member: this token does not allow sending";
+
 /** Bound for the integers other shards send. */
 const MAX = Number.MAX_SAFE_INTEGER;
 
@@ -65,6 +71,11 @@ export class Room extends DurableObject<Env> {
   private built: Shard | null = null;
   /** The object's one alarm, shared by its parts; each registers its handler in the constructor. */
   private readonly alarms = new Alarms(this.ctx.storage);
+  private readonly expiry = new TokenExpiry(
+    () => this.ctx.getWebSockets(),
+    this.alarms,
+    (socket) => this.members.close(socket, CLOSE_TOKEN_REFUSED, TOKEN_EXPIRED_REASON),
+  );
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -89,7 +100,7 @@ export class Room extends DurableObject<Env> {
     const placement = await this.directory.place(local, ticket.shardConnections, ticket.maxConnections);
     if (placement.kind === "shard") return placeAt(placement.index);
     if (placement.kind === "full") return refusedSocket(CLOSE_TRY_AGAIN_LATER, ROOM_FULL_REASON, ticket.protocol);
-    return this.members.accept(ticket);
+    return this.accept(ticket);
   }
 
   /**
@@ -104,13 +115,20 @@ export class Room extends DurableObject<Env> {
     }
     const admission = await this.shard.admit(ticket.maxConnections);
     try {
-      if (admission.kind === "admitted") return this.members.accept(ticket);
+      if (admission.kind === "admitted") return this.accept(ticket);
     } finally {
       this.shard.release();
     }
     void this.countChanged();
     const reason = admission.kind === "full" ? ROOM_FULL_REASON : ROOM_BUSY_REASON;
     return refusedSocket(CLOSE_TRY_AGAIN_LATER, reason, ticket.protocol);
+  }
+
+  /** Lets the member in; a token that will expire asks for a wake at its `exp`. */
+  private accept(ticket: JoinTicket): Response {
+    const response = this.members.accept(ticket);
+    this.ctx.waitUntil(this.expiry.joined(ticket.access.expires));
+    return response;
   }
 
   /** Shard 0: members in the whole room and the objects it spans (see `COUNT_TRUSTED_MS`). */
@@ -129,7 +147,11 @@ export class Room extends DurableObject<Env> {
     const member = this.members.memberOf(socket);
     if (member === null) return;
     const size = messageBytes(message);
-    if (size > member.maxMessageBytes) {
+    if (TokenExpiry.expired(member, Date.now())) {
+      this.members.close(socket, CLOSE_TOKEN_REFUSED, TOKEN_EXPIRED_REASON);
+    } else if (!member.write) {
+      this.members.close(socket, CLOSE_FORBIDDEN, READ_ONLY_SENT_REASON);
+    } else if (size > member.maxMessageBytes) {
       const reason = `message of ${size} bytes exceeds the ${member.maxMessageBytes}-byte limit`;
       this.members.close(socket, CLOSE_MESSAGE_TOO_BIG, reason);
     } else if (!this.members.withinRate(member)) {
@@ -146,11 +168,22 @@ export class Room extends DurableObject<Env> {
    * comes through here.
    */
   private originate(message: Payload, size: number, origin: Origin): void {
+    this.expiry.beforeDelivery(Date.now());
     this.members.deliver(origin.socket, message, size, origin.echo);
     // Not returned: the runtime holds a socket's next message until the handler's promise settles.
     // Calls in flight keep the object from eviction (compatibility date 2026-10-01 on); waitUntil says so.
     const relayed = this.shard.relay.send(message, origin.sender);
     if (relayed !== undefined) this.ctx.waitUntil(relayed);
+  }
+
+  /**
+   * Shard 0: a message published over HTTP (`POST /rooms/:name`, checked by the Worker),
+   * to every member on every object, as if a member had sent it.
+   */
+  publish(message: Payload, sender: string): void {
+    if ((typeof message !== "string" && !(message instanceof ArrayBuffer)) || typeof sender !== "string")
+      throw new TypeError("malformed publish");
+    this.originate(message, messageBytes(message), { socket: null, sender, echo: false });
   }
 
   /** Another shard's members' messages, in the order that shard received them. */
@@ -173,6 +206,7 @@ export class Room extends DurableObject<Env> {
     // Meant for an earlier life of this shard: its members left, and today's joined after.
     if (!this.shard.current(incarnation)) return;
     if (missed > 0) this.members.missed(from, missed);
+    this.expiry.beforeDelivery(Date.now());
     for (const message of messages) this.members.deliver(null, message, messageBytes(message), false);
     // Relayed to with nobody here: a restart lost this shard's sockets, and the directory still counts them.
     if (this.shard.occupancy() === 0) void this.countChanged();

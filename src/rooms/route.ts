@@ -1,17 +1,20 @@
 /**
- * `/rooms/:name` in the Worker: joins with an upgrade, the live member count
- * without one. Everything that can be checked here is, before the room's Durable
- * Object is touched; the Room then trusts the ticket it is handed.
+ * `/rooms/:name` in the Worker: joins with an upgrade, the live member count with
+ * `GET`, a message from a backend with `POST`. Everything that can be checked here
+ * is (the name, the upgrade, the token), before the room's Durable Object is
+ * touched; the Room then trusts the ticket it is handed.
  */
 
 import type { Config } from "../config";
 import { refusedSocket } from "../http/refused-socket";
 import { READ_METHODS, textResponse } from "../http/responses";
-import { checkUpgrade, isUpgrade } from "../http/upgrade";
+import { checkUpgrade, isUpgrade, originAllowed } from "../http/upgrade";
 import { logError } from "../log";
-import { CLOSE_INTERNAL_ERROR } from "../protocol/close-codes";
+import { CLOSE_FORBIDDEN, CLOSE_INTERNAL_ERROR, CLOSE_TOKEN_REFUSED } from "../protocol/close-codes";
+import { decide, refusal } from "./access/gate";
 import { joinTicket } from "./member";
 import { parseEchoFlag, parseRoomPath } from "./name";
+import { readPublication } from "./publish";
 import type { RoomCount } from "./shards/directory";
 import { joinRoom } from "./shards/join";
 import { DIRECTORY_SHARD, shardStub } from "./shards/names";
@@ -21,36 +24,78 @@ export interface RoomInfo extends RoomCount {
   readonly name: string;
 }
 
+/** The body of a `202` to `POST /rooms/:name`. */
+export interface Published {
+  readonly room: string;
+  readonly type: "text" | "binary";
+  readonly bytes: number;
+}
+
+/** Readable from any page, like the echo itself. */
+const CORS = { "Access-Control-Allow-Origin": "*" };
+const UNAVAILABLE = "room unavailable, try again";
+
 /** Answers any request under `/rooms/`. */
 export async function handleRoom(request: Request, url: URL, env: Env, config: Config): Promise<Response> {
   const path = parseRoomPath(url.pathname);
   if (!path.ok) return textResponse(400, path.reason);
+  const room = path.name;
 
   if (isUpgrade(request)) {
     const check = checkUpgrade(request, config);
     if (!check.ok) return check.response;
     const flag = parseEchoFlag(url.searchParams);
     if (!flag.ok) return textResponse(400, flag.reason);
-    const ticket = joinTicket(config, flag.echo, check.protocol);
+    // Refused after the handshake, so a browser's script sees why (it never sees a 401's body).
+    const decision = await decide(config.roomAuth, request, url, room, false);
+    if (!decision.ok) {
+      const code = decision.status === 401 ? CLOSE_TOKEN_REFUSED : CLOSE_FORBIDDEN;
+      return refusedSocket(code, decision.problem, check.protocol);
+    }
+    const ticket = joinTicket(config, flag.echo, check.protocol, decision.access);
     try {
-      return await joinRoom(env.ROOMS, path.name, ticket);
+      return await joinRoom(env.ROOMS, room, ticket);
     } catch (error) {
-      logError("room_unreachable", error, { room: path.name });
-      return refusedSocket(CLOSE_INTERNAL_ERROR, "room unavailable, try again", check.protocol);
+      logError("room_unreachable", error, { room });
+      return refusedSocket(CLOSE_INTERNAL_ERROR, UNAVAILABLE, check.protocol);
     }
   }
 
+  if (request.method === "POST") return publish(request, url, env, config, room);
   if (!READ_METHODS.has(request.method)) {
-    return textResponse(405, `${request.method} is not allowed on a room; use GET`, { Allow: "GET, HEAD" });
+    return textResponse(405, `${request.method} is not allowed on a room; use GET or POST`, {
+      Allow: "GET, HEAD, POST",
+    });
   }
+  const decision = await decide(config.roomAuth, request, url, room, false);
+  if (!decision.ok) return refusal(decision);
   let count: RoomCount;
   try {
-    count = await shardStub(env.ROOMS, path.name, DIRECTORY_SHARD).count();
+    count = await shardStub(env.ROOMS, room, DIRECTORY_SHARD).count();
   } catch (error) {
-    logError("room_unreachable", error, { room: path.name });
-    return textResponse(503, "room unavailable, try again", { "Retry-After": "1" });
+    logError("room_unreachable", error, { room });
+    return textResponse(503, UNAVAILABLE, { "Retry-After": "1" });
   }
-  const info: RoomInfo = { name: path.name, connections: count.connections, shards: count.shards };
-  // Readable from any page, like the echo itself: a count is no secret.
-  return Response.json(info, { headers: { "Cache-Control": "no-store", "Access-Control-Allow-Origin": "*" } });
+  const info: RoomInfo = { name: room, connections: count.connections, shards: count.shards };
+  return Response.json(info, { headers: { "Cache-Control": "no-store", ...CORS } });
+}
+
+/** `POST /rooms/:name`: as open as a join, origins included; with tokens, a token with `write` for the room. */
+async function publish(request: Request, url: URL, env: Env, config: Config, room: string): Promise<Response> {
+  const origin = request.headers.get("Origin");
+  if (origin !== null && !originAllowed(origin, request.url, config.allowedOrigins))
+    return textResponse(403, `origin ${origin} is not allowed to publish`);
+  const decision = await decide(config.roomAuth, request, url, room, true);
+  if (!decision.ok) return refusal(decision);
+  const publication = await readPublication(request, config);
+  if (!publication.ok) return publication.response;
+  const { message, size } = publication;
+  try {
+    await shardStub(env.ROOMS, room, DIRECTORY_SHARD).publish(message, decision.access.sub ?? "http");
+  } catch (error) {
+    logError("room_unreachable", error, { room });
+    return textResponse(503, UNAVAILABLE, { "Retry-After": "1" });
+  }
+  const published: Published = { room, type: typeof message === "string" ? "text" : "binary", bytes: size };
+  return Response.json(published, { status: 202, headers: CORS });
 }

@@ -15,6 +15,8 @@ export interface DevServer {
   readonly httpUrl: string;
   /** `ws://127.0.0.1:PORT` */
   readonly wsUrl: string;
+  /** Everything it printed so far (its logs included). */
+  output(): string;
   /** The port it listens on, to start another on the same one after `kill`. */
   readonly port: number;
   stop(): Promise<void>;
@@ -86,6 +88,7 @@ export async function startDevServer(
     httpUrl,
     wsUrl: httpUrl.replace("http:", "ws:"),
     port,
+    output: () => output,
     stop: () => end("SIGTERM"),
     kill: () => end("SIGKILL"),
   };

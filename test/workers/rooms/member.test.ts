@@ -14,6 +14,7 @@ const ticket: JoinTicket = {
   shardConnections: 10,
   maxMessageBytes: 1024,
   maxMessagesPerSecond: 10,
+  access: { sub: null, write: true, expires: null },
 };
 
 describe("joinTicket", () => {
@@ -53,6 +54,11 @@ describe("parseJoinTicket", () => {
     ],
     ["a fractional rate", JSON.stringify({ ...ticket, maxMessagesPerSecond: 1.5 })],
     ["a missing limit", JSON.stringify({ echo: true, protocol: null, maxConnections: 1, maxMessageBytes: 1 })],
+    ["no access", JSON.stringify({ ...ticket, access: undefined })],
+    ["a write right that is not a boolean", JSON.stringify({ ...ticket, access: { ...ticket.access, write: 1 } })],
+    ["an empty sub", JSON.stringify({ ...ticket, access: { ...ticket.access, sub: "" } })],
+    ["a sub of 129 characters", JSON.stringify({ ...ticket, access: { ...ticket.access, sub: "a".repeat(129) } })],
+    ["an expiry that is not a time", JSON.stringify({ ...ticket, access: { ...ticket.access, expires: "soon" } })],
   ])("refuses %s", (_what, header) => {
     expect(parseJoinTicket(header)).toBeNull();
   });
@@ -66,7 +72,17 @@ describe("members", () => {
       echo: true,
       maxMessageBytes: 1024,
       maxMessagesPerSecond: 10,
+      sub: null,
+      write: true,
+      expires: null,
     });
+  });
+
+  it("carry what their token grants: sub, write and expiry", () => {
+    const access = { sub: "alice", write: false, expires: 1_700_000_060_000 };
+    const member = memberFrom({ ...ticket, access }, "id-2", 1_700_000_000_000);
+    expect(member).toMatchObject(access);
+    expect(parseMember(structuredClone(member))).toEqual(member);
   });
 
   it("read back from an attachment unchanged", () => {

@@ -133,11 +133,11 @@ describe("GET /rooms/:name", () => {
     expect(await response.text()).toBe("");
   });
 
-  it("refuses methods other than GET and HEAD with 405 and an Allow header", async () => {
-    const response = await fetchWorker(`/rooms/${freshRoom()}`, { method: "POST" });
+  it("refuses methods other than GET, HEAD and POST with 405 and an Allow header", async () => {
+    const response = await fetchWorker(`/rooms/${freshRoom()}`, { method: "PUT" });
     expect(response.status).toBe(405);
-    expect(response.headers.get("Allow")).toBe("GET, HEAD");
-    expect(await response.text()).toBe("POST is not allowed on a room; use GET\n");
+    expect(response.headers.get("Allow")).toBe("GET, HEAD, POST");
+    expect(await response.text()).toBe("PUT is not allowed on a room; use GET or POST\n");
   });
 });
 
