@@ -10,6 +10,11 @@ import { modeFor, urlFor, urlValue } from "./url.js";
  * room's Durable Object, and an idle room must be left to hibernate.
  */
 const MEMBERS_REFRESH_MS = 5000;
+/**
+ * The first count waits this long after joining: a refused join (room full, a token
+ * refused) is closed at once, and then no request is made that would only be refused too.
+ */
+const FIRST_COUNT_DELAY_MS = 300;
 /** The server's rule for room names. */
 const ROOM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -18,6 +23,7 @@ const ui = {
   room: byId("room", HTMLInputElement),
   roomError: byId("room-error", HTMLElement),
   echo: byId("room-echo", HTMLInputElement),
+  token: byId("room-token", HTMLInputElement),
   leave: byId("leave", HTMLButtonElement),
   members: byId("members", HTMLOutputElement),
   shards: byId("shards", HTMLOutputElement),
@@ -38,7 +44,13 @@ export function setupRoom() {
       return;
     }
     showError(ui.room, ui.roomError, "");
-    connect(urlFor(`/rooms/${name}`, ui.echo.checked ? { echo: "1" } : {}));
+    /** @type {Record<string, string>} */
+    const params = {};
+    if (ui.echo.checked) params.echo = "1";
+    // A browser cannot set headers on a WebSocket: a private room's token goes in the URL.
+    const token = ui.token.value.trim();
+    if (token !== "") params.token = token;
+    connect(urlFor(`/rooms/${name}`, params));
   });
   ui.room.addEventListener("input", () => showError(ui.room, ui.roomError, ""));
   ui.leave.addEventListener("click", () => {
@@ -72,7 +84,10 @@ export function setupRoom() {
 function startMembers() {
   stopMembers();
   membersActive = true;
-  refreshMembers();
+  membersTimer = setTimeout(() => {
+    membersTimer = 0;
+    refreshMembers();
+  }, FIRST_COUNT_DELAY_MS);
 }
 
 function stopMembers() {
@@ -98,9 +113,13 @@ async function refreshMembers() {
   membersFetchedAt = performance.now();
   const url = new URL(conn.url);
   url.protocol = url.protocol === "wss:" ? "https:" : "http:";
+  const token = url.searchParams.get("token");
   url.search = "";
+  /** @type {Record<string, string>} */
+  const headers = { Accept: "application/json" };
+  if (token !== null) headers.Authorization = `Bearer ${token}`;
   try {
-    const response = await fetch(url, { cache: "no-store", headers: { Accept: "application/json" } });
+    const response = await fetch(url, { cache: "no-store", headers });
     /** @type {unknown} */
     const body = response.ok ? await response.json() : null;
     if (conn !== currentConnection()) return;

@@ -142,7 +142,7 @@ function open(url) {
     conn.openedAt = performance.now();
     const protocol = ws.protocol ? ` · protocol ${ws.protocol}` : "";
     setStatus("open", `Open · ${describeMode(mode)}${protocol}`);
-    note(`connected to ${ws.url}${protocol}`);
+    note(`connected to ${withoutToken(ws.url)}${protocol}`);
     for (const h of hooks) h.opened?.(conn);
     changed();
   });
@@ -173,6 +173,14 @@ function open(url) {
     changed();
   });
   changed();
+}
+
+/** The URL as the log shows it: a room token is a credential, so its value is hidden. @param {string} url */
+function withoutToken(url) {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has("token")) return url;
+  parsed.searchParams.set("token", "…");
+  return parsed.href;
 }
 
 function changed() {

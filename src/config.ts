@@ -27,6 +27,9 @@ export const MIN_TOKEN_SECRET_BYTES = 32;
 /** Who may join, read and publish to a room: anyone (`open`), or holders of a signed token (`token`). */
 export type RoomAuth = { readonly mode: "open" } | { readonly mode: "token"; readonly secret: Uint8Array };
 
+/** How a numeric variable must be written. */
+const DECIMAL_INTEGER = /^(0|[1-9][0-9]{0,15})$/;
+
 export interface Config {
   /** Prepended to every echo (text: as text; binary: as UTF-8 bytes). Empty: pure echo. */
   readonly echoPrefix: string;
@@ -71,10 +74,11 @@ export function parseConfig(vars: ConfigVars): Config {
   const problems: string[] = [];
   const integer = (name: ConfigVarName, fallback: number, min: number, max: number): number => {
     const raw = vars[name];
-    if (raw === undefined || String(raw).trim() === "") return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    if (raw === undefined || String(raw) === "") return fallback;
+    // A plain decimal integer, as strict as the test controls: no `1e3`, `0x10`, `+5`, `5.0` or spaces.
+    const value = DECIMAL_INTEGER.test(String(raw)) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a decimal integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
       return fallback;
     }
     return value;

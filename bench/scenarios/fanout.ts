@@ -19,9 +19,12 @@ export interface Fanout {
   size: number;
 }
 
-/** `/rooms/bench-<uuid>` on the origin of `url`: a room nobody else is in. */
+/** `/rooms/bench-<uuid>` on the origin of `url`, with its query: a room nobody else is in. */
 export function freshRoomUrl(url: URL): URL {
-  return new URL(`/rooms/bench-${randomUUID()}`, url);
+  const room = new URL(`/rooms/bench-${randomUUID()}`, url);
+  // The target's query comes along: a private room's `?token=`.
+  room.search = url.search;
+  return room;
 }
 
 export async function runFanout(ctx: RunContext, fanout: Fanout): Promise<void> {

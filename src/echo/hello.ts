@@ -17,11 +17,16 @@ export interface Hello extends RequestInfo {
   ignored: readonly string[];
 }
 
-/** The hello message's JSON text. */
+/**
+ * The hello message's JSON text. Its `url` is the socket's: `ws://` or `wss://`, as the
+ * client connected (the request reaches the Worker as `http:`/`https:`).
+ */
 export function helloMessage(request: Request, protocol: string | null, controls: Controls): string {
+  const seen = describeRequest(request);
   const hello: Hello = {
     hello: true,
-    ...describeRequest(request),
+    ...seen,
+    url: seen.url.replace(/^http(s?):/, "ws$1:"),
     protocol,
     controls: controlsInForce(controls),
     ignored: controls.ignored,

@@ -4,6 +4,9 @@
 
 /** Headers that carry credentials: never reflected back. */
 const SECRET_HEADERS = new Set(["cookie", "authorization", "proxy-authorization"]);
+/** Query parameters that carry credentials (a room token): shown, but with their value hidden. */
+const SECRET_PARAMS = ["token"];
+const HIDDEN = "[hidden]";
 /** The `request.cf` fields worth showing; the rest is noise or large. */
 const CF_FIELDS = ["colo", "country", "city", "asn", "httpProtocol", "tlsVersion"] as const;
 
@@ -26,7 +29,15 @@ export function describeRequest(request: Request): RequestInfo {
     const value = source[field];
     if (typeof value === "string" || typeof value === "number") cf[field] = value;
   }
-  return { method: request.method, url: request.url, headers, cf };
+  return { method: request.method, url: withoutSecrets(request.url), headers, cf };
+}
+
+/** The URL with the value of every credential parameter hidden. */
+function withoutSecrets(raw: string): string {
+  const url = new URL(raw);
+  if (!SECRET_PARAMS.some((name) => url.searchParams.has(name))) return raw;
+  for (const name of SECRET_PARAMS) if (url.searchParams.has(name)) url.searchParams.set(name, HIDDEN);
+  return url.toString();
 }
 
 /** The `/info` answer: `describeRequest` as JSON, never cached, readable from any page. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { controlsInForce } from "../../../src/echo/hello";
+import { controlsInForce, helloMessage } from "../../../src/echo/hello";
+import { parseControls } from "../../../src/echo/parse-controls";
 import { accept, connect, fetchWithVars, finish, upgradeHeaders, waitForMessage, waitForMessages } from "../helpers";
 
 /** The first message on `socket`, parsed: the hello. */
@@ -23,7 +24,8 @@ describe("hello=1", () => {
     expect(hello).toMatchObject({
       hello: true,
       method: "GET",
-      url: "http://edge-echo.test/ws?hello=1&delay=10&token=abc&EIO=4",
+      // The socket's URL, as the client connected; a token's value never shows.
+      url: "ws://edge-echo.test/ws?hello=1&delay=10&token=%5Bhidden%5D&EIO=4",
       protocol: "echo.v1",
       controls: { delay: 10, hello: 1 },
       ignored: ["token", "EIO"],
@@ -34,6 +36,14 @@ describe("hello=1", () => {
     socket.send("after the hello");
     expect(await waitForMessage(socket)).toBe("after the hello");
     await finish(socket);
+  });
+
+  it("gives a client that connected with wss:// its wss:// URL back", () => {
+    const query = new URLSearchParams("hello=1");
+    const parsed = parseControls(query, true);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const hello = JSON.parse(helloMessage(new Request("https://echo.example/ws?hello=1"), null, parsed.controls));
+    expect(hello.url).toBe("wss://echo.example/ws?hello=1");
   });
 
   it("names the subprotocol forced by protocol=, and null for protocol=none", async () => {

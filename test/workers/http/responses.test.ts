@@ -70,6 +70,15 @@ describe("GET /info", () => {
     expect(typeof info.cf).toBe("object");
   });
 
+  it("hides a room token in the URL and never shows Authorization", async () => {
+    const response = await fetchWorker("/info?room=lobby&token=eyJ.secret.part", {
+      headers: { Authorization: "Bearer eyJ.secret.part" },
+    });
+    const text = await response.text();
+    expect(text).not.toContain("secret");
+    expect(JSON.parse(text).url).toBe("http://edge-echo.test/info?room=lobby&token=%5Bhidden%5D");
+  });
+
   it("answers POST /info with 405", async () => {
     const response = await fetchWorker("/info", { method: "POST" });
     expect(response.status).toBe(405);
@@ -175,7 +184,7 @@ describe("configuration", () => {
       expect(await response.text()).toBe("service misconfigured: see the Worker's logs\n");
     }
     expect(logged).toHaveBeenCalledTimes(1);
-    expect(String(logged.mock.calls[0]?.[0])).toContain("MAX_MESSAGE_BYTES must be an integer");
+    expect(String(logged.mock.calls[0]?.[0])).toContain("MAX_MESSAGE_BYTES must be a decimal integer");
     logged.mockRestore();
   });
 });
