@@ -179,28 +179,48 @@ describe("after an unexpected close", () => {
     await small?.stop();
   });
 
-  it("shows the server's 1009 and reconnects by itself after a backoff it counts down", async () => {
+  it("shows the server's 1009 and does not reconnect: the same message would be refused again", async () => {
     const { page } = await openClient(small.httpUrl);
     await page.fill("#message", "seventeen bytes!!");
     await page.click("#send");
+    const why = "not reconnecting: the server's answer would be the same";
     expect(await waitForStatus(page, "closed")).toBe(
-      "Closed 1009 (message too big): message of 17 bytes exceeds the 16-byte limit",
+      `Closed 1009 (message too big): message of 17 bytes exceeds the 16-byte limit · ${why}`,
     );
-    expect(await page.textContent("#retry")).toMatch(/^Reconnecting in 1 s \(attempt 1\)$/);
-    await waitForStatus(page, "open");
     expect(await page.isHidden("#retry")).toBe(true);
     expect(await rowData(page, "info")).toEqual([
       `connected to ${small.wsUrl}/ws`,
       "closed: 1009 (message too big): message of 17 bytes exceeds the 16-byte limit",
-      `connected to ${small.wsUrl}/ws`,
+      `${why}; press Connect to try again`,
     ]);
+  });
+
+  it("reconnects by itself after 1012, with a backoff it counts down", async () => {
+    const { page } = await openClient(small.httpUrl);
+    await page.fill("#url", `${small.wsUrl}/ws?close=1012&after=0`);
+    await page.click("#connect");
+    await page.waitForFunction(() => document.querySelector("#status")?.textContent?.startsWith("Closed 1012"), null, {
+      timeout: 10_000,
+    });
+    expect(await page.textContent("#retry")).toMatch(/^Reconnecting in 1 s \(attempt 1\)$/);
+    // It comes back (and is closed again, as this URL asks): a second connection in the log.
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll("#log li[data-dir=info]")].filter((li) =>
+          li.textContent?.includes("connected to"),
+        ).length >= 3,
+      null,
+      { timeout: 10_000 },
+    );
   });
 
   it("Disconnect during the countdown cancels the reconnect", async () => {
     const { page } = await openClient(small.httpUrl);
-    await page.fill("#message", "seventeen bytes!!");
-    await page.click("#send");
-    await waitForStatus(page, "closed");
+    await page.fill("#url", `${small.wsUrl}/ws?close=1012&after=0`);
+    await page.click("#connect");
+    await page.waitForFunction(() => document.querySelector("#status")?.textContent?.startsWith("Closed 1012"), null, {
+      timeout: 10_000,
+    });
     await page.click("#disconnect");
     expect(await page.textContent("#status")).toBe("Closed · reconnect cancelled");
     expect(await page.isHidden("#retry")).toBe(true);
@@ -225,9 +245,10 @@ describe("room mode", () => {
     const alice = await openClient();
     const bob = await openClient();
     await join(alice.page, room);
+    // Each counts on joining; then only when asked (no timer polls an idle room awake).
+    await alice.page.locator("#members", { hasText: /^1$/ }).waitFor({ timeout: 5_000 });
     await join(bob.page, room);
     expect(await alice.page.inputValue("#url")).toBe(`${inject("wsUrl")}/rooms/${room}`);
-    // Bob counts on joining; Alice when she asks (no timer polls an idle room awake).
     await bob.page.locator("#members", { hasText: /^2$/ }).waitFor({ timeout: 5_000 });
     // Two members fit one Durable Object (ROOM_SHARD_CONNECTIONS defaults to 5,000).
     expect(await bob.page.textContent("#shards")).toBe("1");
