@@ -21,6 +21,14 @@ export const DEFAULT_ROOM_MAX_CONNECTIONS = 100_000;
  * room; at the default shard size it is 200 objects, each relaying to every other.
  */
 export const MAX_ROOM_CONNECTIONS = 1_000_000;
+/** Default history window of each room object: its last 1,000 messages… */
+export const DEFAULT_HISTORY_MESSAGES = 1_000;
+/** …of the last five minutes. */
+export const DEFAULT_HISTORY_SECONDS = 300;
+/** Bounds on the window: a typo cannot make every object keep a day of a busy room. */
+export const MAX_HISTORY_MESSAGES = 100_000;
+export const MAX_HISTORY_SECONDS = 86_400;
+
 /** HS256 needs a key at least as long as its hash (RFC 7518 §3.2): 32 bytes. */
 export const MIN_TOKEN_SECRET_BYTES = 32;
 
@@ -49,6 +57,10 @@ export interface Config {
   readonly controls: boolean;
   /** `ROOM_AUTH`, with the key from the `ROOM_TOKEN_SECRET` secret when it is `token`. */
   readonly roomAuth: RoomAuth;
+  /** Messages each room object keeps for resuming members; 0 turns history off. */
+  readonly historyMessages: number;
+  /** How long each room object keeps a message for resuming members. */
+  readonly historySeconds: number;
 }
 
 /** The `[vars]` as they reach the Worker: wrangler.toml strings, or numbers where written bare. */
@@ -63,6 +75,8 @@ export type ConfigVarName =
   | "MAX_MESSAGES_PER_SECOND"
   | "CONTROLS"
   | "ROOM_AUTH"
+  | "ROOM_HISTORY_MESSAGES"
+  | "ROOM_HISTORY_SECONDS"
   | "ROOM_TOKEN_SECRET";
 
 export class ConfigError extends Error {
@@ -140,6 +154,8 @@ export function parseConfig(vars: ConfigVars): Config {
     maxMessagesPerSecond: integer("MAX_MESSAGES_PER_SECOND", 0, 0, 1_000_000),
     controls: switchVar("CONTROLS", true),
     roomAuth,
+    historyMessages: integer("ROOM_HISTORY_MESSAGES", DEFAULT_HISTORY_MESSAGES, 0, MAX_HISTORY_MESSAGES),
+    historySeconds: integer("ROOM_HISTORY_SECONDS", DEFAULT_HISTORY_SECONDS, 1, MAX_HISTORY_SECONDS),
   };
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   return config;

@@ -5,6 +5,8 @@
  */
 import {
   type Config,
+  MAX_HISTORY_MESSAGES,
+  MAX_HISTORY_SECONDS,
   MAX_ROOM_CONNECTIONS,
   PLATFORM_MAX_MESSAGE_BYTES,
   PLATFORM_MAX_SHARD_CONNECTIONS,
@@ -33,7 +35,25 @@ export interface JoinTicket {
   readonly maxMessagesPerSecond: number;
   /** What the member's token grants (everything, in an open room). */
   readonly access: Access;
+  /** A positioned join (`?since=` or `?history=`): envelopes, replay, resume. Null: verbatim. */
+  readonly position: PositionRequest | null;
+  /** What each object of the room keeps (`ROOM_HISTORY_MESSAGES`, `ROOM_HISTORY_SECONDS`); 0 messages: off. */
+  readonly history: HistoryWindow;
 }
+
+export interface HistoryWindow {
+  readonly messages: number;
+  readonly seconds: number;
+}
+
+/** What a positioned join asks for: resume after a position, or the last N messages. */
+export type PositionRequest = { readonly since: string } | { readonly history: number };
+
+/**
+ * Per origin, the last offset a positioned member already has from its catch-up, while
+ * the object has not delivered that far itself: live messages up to it are skipped.
+ */
+export type Floors = readonly (readonly [origin: number, epoch: string, offset: number])[];
 
 /**
  * A member socket's attachment: everything the Room knows about it after waking
@@ -55,6 +75,9 @@ export interface Member {
   readonly write: boolean;
   /** When its token expires (ms since the epoch): it receives nothing after, and is closed 4401. */
   readonly expires: number | null;
+  /** Receives envelopes rather than verbatim messages. */
+  readonly positioned: boolean;
+  readonly floors: Floors | null;
 }
 
 /** The ticket for a join under `config`. */
@@ -63,9 +86,12 @@ export function joinTicket(
   echo: boolean,
   protocol: string | null,
   access: Access = OPEN_ACCESS,
+  position: PositionRequest | null = null,
 ): JoinTicket {
   return {
     access,
+    position,
+    history: { messages: config.historyMessages, seconds: config.historySeconds },
     echo,
     protocol,
     maxConnections: config.roomMaxConnections,
@@ -77,8 +103,17 @@ export function joinTicket(
 
 /** The member a ticket admits. */
 export function memberFrom(ticket: JoinTicket, id: string, joinedAt: number): Member {
-  const { echo, maxMessageBytes, maxMessagesPerSecond, access } = ticket;
-  return { id, joinedAt, echo, maxMessageBytes, maxMessagesPerSecond, ...access };
+  const { echo, maxMessageBytes, maxMessagesPerSecond, access, position } = ticket;
+  return {
+    id,
+    joinedAt,
+    echo,
+    maxMessageBytes,
+    maxMessagesPerSecond,
+    ...access,
+    positioned: position !== null,
+    floors: null,
+  };
 }
 
 /** The ticket in a join request's header, or null when it is missing or malformed. */
@@ -99,7 +134,20 @@ export function parseJoinTicket(header: string | null): JoinTicket | null {
   if (!isIntegerIn(maxMessagesPerSecond, 0, Number.MAX_SAFE_INTEGER)) return null;
   const access = isRecord(value.access) ? parseAccess(value.access) : null;
   if (access === null) return null;
-  return { echo, protocol, maxConnections, shardConnections, maxMessageBytes, maxMessagesPerSecond, access };
+  const position = parsePositionRequest(value.position);
+  const history = parseHistoryWindow(value.history);
+  if (position === undefined || history === null) return null;
+  return {
+    echo,
+    protocol,
+    maxConnections,
+    shardConnections,
+    maxMessageBytes,
+    maxMessagesPerSecond,
+    access,
+    position,
+    history,
+  };
 }
 
 /** A socket's attachment as a `Member`, or null when it is not one. */
@@ -112,7 +160,40 @@ export function parseMember(value: unknown): Member | null {
   if (!isIntegerIn(maxMessagesPerSecond, 0, Number.MAX_SAFE_INTEGER)) return null;
   const access = parseAccess(value);
   if (access === null) return null;
-  return { id, joinedAt, echo, maxMessageBytes, maxMessagesPerSecond, ...access };
+  const { positioned } = value;
+  const floors = value.floors === null ? null : parseFloors(value.floors);
+  if (typeof positioned !== "boolean" || floors === undefined) return null;
+  return { id, joinedAt, echo, maxMessageBytes, maxMessagesPerSecond, ...access, positioned, floors };
+}
+
+/** A history window from a ticket or a call, or null when it is not one. */
+export function parseHistoryWindow(value: unknown): HistoryWindow | null {
+  if (!isRecord(value)) return null;
+  const { messages, seconds } = value;
+  if (!isIntegerIn(messages, 0, MAX_HISTORY_MESSAGES) || !isIntegerIn(seconds, 1, MAX_HISTORY_SECONDS)) return null;
+  return { messages, seconds };
+}
+
+/** A ticket's position request: null for none, undefined when malformed. */
+function parsePositionRequest(value: unknown): PositionRequest | null | undefined {
+  if (value === null) return null;
+  if (!isRecord(value)) return undefined;
+  if (typeof value.since === "string") return { since: value.since };
+  if (isIntegerIn(value.history, 0, Number.MAX_SAFE_INTEGER)) return { history: value.history };
+  return undefined;
+}
+
+function parseFloors(value: unknown): Floors | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const floors: [number, string, number][] = [];
+  for (const entry of value) {
+    if (!Array.isArray(entry) || entry.length !== 3) return undefined;
+    const [origin, epoch, offset] = entry;
+    if (!isIntegerIn(origin, 0, Number.MAX_SAFE_INTEGER) || typeof epoch !== "string") return undefined;
+    if (!isIntegerIn(offset, 0, Number.MAX_SAFE_INTEGER)) return undefined;
+    floors.push([origin, epoch, offset]);
+  }
+  return floors;
 }
 
 /** The access fields of a ticket or attachment, or null when they are not valid. */

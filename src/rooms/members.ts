@@ -34,11 +34,12 @@ export class Members {
   ) {}
 
   /** Lets a member in: its socket, hibernatable, with the `Member` its ticket makes as attachment. */
-  accept(ticket: JoinTicket): Response {
+  accept(ticket: JoinTicket): { response: Response; socket: WebSocket } {
     const { 0: client, 1: server } = new WebSocketPair();
     server.serializeAttachment(memberFrom(ticket, crypto.randomUUID(), Date.now()));
     this.ctx.acceptWebSocket(server);
-    return new Response(null, { status: 101, webSocket: client, headers: protocolHeader(ticket.protocol) });
+    const response = new Response(null, { status: 101, webSocket: client, headers: protocolHeader(ticket.protocol) });
+    return { response, socket: server };
   }
 
   /** Member sockets still open (closing ones no longer count). */
@@ -50,7 +51,18 @@ export class Members {
 
   /** Sends to every member (`sender` too only with `includeSender`); drops those that cannot take it. */
   deliver(sender: WebSocket | null, message: Payload, size: number, includeSender: boolean): void {
-    for (const { recipient, error } of fanOut(this.ctx.getWebSockets(), sender, message, size, includeSender)) {
+    this.deliverTo(this.ctx.getWebSockets(), sender, message, size, includeSender);
+  }
+
+  /** `deliver` to some members only. */
+  deliverTo(
+    recipients: Iterable<WebSocket>,
+    sender: WebSocket | null,
+    message: Payload,
+    size: number,
+    includeSender: boolean,
+  ): void {
+    for (const { recipient, error } of fanOut(recipients, sender, message, size, includeSender)) {
       // A member that cannot take a message is dropped rather than allowed to stall the room.
       const id = idOf(recipient);
       if (error instanceof SlowReaderError) {

@@ -20,7 +20,12 @@ import {
 import { messageBytes } from "../protocol/frames";
 import { TOKEN_EXPIRED_REASON, TokenExpiry } from "./access/expiry";
 import { Alarms } from "./alarms";
-import { JOIN_TICKET_HEADER, type JoinTicket, parseJoinTicket } from "./member";
+import type { HistoryQuery, HistoryRead } from "./history/catch-up";
+import { parsePosition } from "./history/position";
+import { parseHistoryQuery } from "./history/read";
+import { type HistoryPage, RoomHistory } from "./history/room-history";
+import type { Entry } from "./history/store";
+import { type HistoryWindow, JOIN_TICKET_HEADER, type JoinTicket, parseHistoryWindow, parseJoinTicket } from "./member";
 import { Members } from "./members";
 import { type CountReading, parseCountReading } from "./shards/count-reading";
 import type { Admission, RoomCount } from "./shards/directory";
@@ -32,6 +37,7 @@ import {
   parseLargeRelay,
   parseRelayBatch,
   type RelayBatch,
+  type RelayMeta,
 } from "./shards/relay-messages";
 import { Shard } from "./shards/shard";
 import { isIntegerIn } from "./validate";
@@ -43,10 +49,12 @@ export const KEEPALIVE_RESPONSE = "pong";
 interface Origin {
   /** The sender's socket; null for a message that came another way. */
   readonly socket: WebSocket | null;
-  /** The sender's id, for logs. */
+  /** The sender's id: its token's `sub` in a private room, else its socket's id; the publisher's. */
   readonly sender: string;
   /** The sender receives its own message too. */
   readonly echo: boolean;
+  /** "http": published with `POST /rooms/:name`. */
+  readonly via: "http" | null;
 }
 
 /** The close reason (with 4403) for a read-only member that sent a message: nothing of it was relayed. */
@@ -71,6 +79,12 @@ export class Room extends DurableObject<Env> {
   private built: Shard | null = null;
   /** The object's one alarm, shared by its parts; each registers its handler in the constructor. */
   private readonly alarms = new Alarms(this.ctx.storage);
+  private readonly history = new RoomHistory(
+    this.ctx,
+    () => this.shard.address.index,
+    this.alarms,
+    (recipients, sender, message, size, echo) => this.members.deliverTo(recipients, sender, message, size, echo),
+  );
   private readonly expiry = new TokenExpiry(
     () => this.ctx.getWebSockets(),
     this.alarms,
@@ -126,8 +140,15 @@ export class Room extends DurableObject<Env> {
 
   /** Lets the member in; a token that will expire asks for a wake at its `exp`. */
   private accept(ticket: JoinTicket): Response {
-    const response = this.members.accept(ticket);
+    const { response, socket } = this.members.accept(ticket);
     this.ctx.waitUntil(this.expiry.joined(ticket.access.expires));
+    this.history.configure(ticket.history);
+    if (ticket.position !== null)
+      this.history.join(
+        socket,
+        ticket.position,
+        this.shard.historySources((query) => this.history.read(query)),
+      );
     return response;
   }
 
@@ -158,7 +179,7 @@ export class Room extends DurableObject<Env> {
       const reason = `rate limit: over ${member.maxMessagesPerSecond} messages per second`;
       this.members.close(socket, CLOSE_POLICY_VIOLATION, reason);
     } else {
-      this.originate(message, size, { socket, sender: member.id, echo: member.echo });
+      this.originate(message, size, { socket, sender: member.sub ?? member.id, echo: member.echo, via: null });
     }
   }
 
@@ -168,11 +189,13 @@ export class Room extends DurableObject<Env> {
    * comes through here.
    */
   private originate(message: Payload, size: number, origin: Origin): void {
-    this.expiry.beforeDelivery(Date.now());
-    this.members.deliver(origin.socket, message, size, origin.echo);
+    // Written first: the runtime holds every frame sent after it until the write is stored.
+    const entry = this.history.enter(message, origin.sender, origin.via);
+    this.deliver(entry, message, size, origin.socket, origin.echo);
     // Not returned: the runtime holds a socket's next message until the handler's promise settles.
     // Calls in flight keep the object from eviction (compatibility date 2026-10-01 on); waitUntil says so.
-    const relayed = this.shard.relay.send(message, origin.sender);
+    const meta = entry === null ? undefined : metaOf(entry);
+    const relayed = this.shard.relay.send(message, origin.sender, meta);
     if (relayed !== undefined) this.ctx.waitUntil(relayed);
   }
 
@@ -180,17 +203,45 @@ export class Room extends DurableObject<Env> {
    * Shard 0: a message published over HTTP (`POST /rooms/:name`, checked by the Worker),
    * to every member on every object, as if a member had sent it.
    */
-  publish(message: Payload, sender: string): void {
-    if ((typeof message !== "string" && !(message instanceof ArrayBuffer)) || typeof sender !== "string")
+  publish(message: Payload, sender: string, window: HistoryWindow): void {
+    const history = parseHistoryWindow(window);
+    if ((typeof message !== "string" && !(message instanceof ArrayBuffer)) || typeof sender !== "string" || !history)
       throw new TypeError("malformed publish");
-    this.originate(message, messageBytes(message), { socket: null, sender, echo: false });
+    this.history.configure(history);
+    this.originate(message, messageBytes(message), { socket: null, sender, echo: false, via: "http" });
+  }
+
+  /** Any shard: its own history, for a catch-up elsewhere. */
+  historyRead(query: HistoryQuery): HistoryRead {
+    const parsed = parseHistoryQuery(query);
+    if (parsed === null) throw new TypeError("malformed history query");
+    return this.history.read(parsed);
+  }
+
+  /** Shard 0: the objects whose history may hold the room's messages. */
+  historyOrigins(): number[] {
+    return this.directory.origins();
+  }
+
+  /** Shard 0: `GET /rooms/:name/history` (the Worker checked `since` and `limit`). */
+  historyPage(since: string | null, limit: number, window: HistoryWindow): Promise<HistoryPage> {
+    const history = parseHistoryWindow(window);
+    const position = since === null ? null : parsePosition(since);
+    if (!isIntegerIn(limit, 1, MAX) || history === null || (since !== null && position === null))
+      throw new TypeError("malformed history page request");
+    this.history.configure(history);
+    return this.history.page(
+      position,
+      limit,
+      this.shard.historySources((query) => this.history.read(query)),
+    );
   }
 
   /** Another shard's members' messages, in the order that shard received them. */
   relay(batch: RelayBatch): void {
     const parsed = parseRelayBatch(batch);
     if (parsed === null) throw new TypeError("malformed relay batch");
-    this.receive(parsed.from, parsed.incarnation, parsed.missed, parsed.messages);
+    this.receive(parsed.from, parsed.incarnation, parsed.missed, parsed.messages, parsed.meta);
   }
 
   /** Another shard's member's message too large for `relay`, as a stream of its bytes. */
@@ -199,15 +250,23 @@ export class Room extends DurableObject<Env> {
     if (parsed === null) throw new TypeError("malformed large relay");
     const bytes = await new Response(parsed.body).arrayBuffer();
     const payload = parsed.text ? new TextDecoder().decode(bytes) : bytes;
-    this.receive(parsed.from, parsed.incarnation, parsed.missed, [payload]);
+    this.receive(parsed.from, parsed.incarnation, parsed.missed, [payload], parsed.meta ? [parsed.meta] : undefined);
   }
 
-  private receive(from: number, incarnation: number, missed: number, messages: readonly Payload[]): void {
+  private receive(
+    from: number,
+    incarnation: number,
+    missed: number,
+    messages: readonly Payload[],
+    meta: readonly RelayMeta[] | undefined,
+  ): void {
     // Meant for an earlier life of this shard: its members left, and today's joined after.
     if (!this.shard.current(incarnation)) return;
     if (missed > 0) this.members.missed(from, missed);
-    this.expiry.beforeDelivery(Date.now());
-    for (const message of messages) this.members.deliver(null, message, messageBytes(message), false);
+    messages.forEach((message, at) => {
+      const entry = this.history.relayed(from, message, meta?.[at]);
+      this.deliver(entry, message, messageBytes(message), null, false);
+    });
     // Relayed to with nobody here: a restart lost this shard's sockets, and the directory still counts them.
     if (this.shard.occupancy() === 0) void this.countChanged();
   }
@@ -243,6 +302,7 @@ export class Room extends DurableObject<Env> {
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string, wasClean: boolean): Promise<void> {
     const member = this.members.forget(socket);
+    this.history.delivery.forget(socket);
     // CLOSED: we sent the first close frame and this is the answer; nothing is owed.
     // Otherwise the peer started it, and for hibernatable sockets the runtime leaves
     // the answer to us (checked on compat date 2026-11-01: CLOSING here, nothing sent).
@@ -259,8 +319,16 @@ export class Room extends DurableObject<Env> {
 
   override webSocketError(socket: WebSocket, error: unknown): Promise<void> | undefined {
     const member = this.members.forget(socket);
+    this.history.delivery.forget(socket);
     logError("room_socket_error", error, { ...this.where(), socket: member?.id });
     return this.countChanged();
+  }
+
+  /** To this object's members: in an envelope to positioned ones when the message is in history. */
+  private deliver(entry: Entry | null, message: Payload, size: number, sender: WebSocket | null, echo: boolean): void {
+    this.expiry.beforeDelivery(Date.now());
+    if (entry === null) this.members.deliver(sender, message, size, echo);
+    else this.history.delivery.deliver(entry, size, sender, echo);
   }
 
   /** Shards but the directory tell it their count changed; the directory counts its own members live. */
@@ -287,4 +355,10 @@ export class Room extends DurableObject<Env> {
       ? { room: this.ctx.id.name ?? this.ctx.id.toString() }
       : { room: address.room, shard: address.index };
   }
+}
+
+/** What a relay carries of an entry, beside its bytes. */
+function metaOf(entry: Entry): RelayMeta {
+  const { epoch, offset, time, sender, via } = entry;
+  return { epoch, offset, time, sender, via };
 }

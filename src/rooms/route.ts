@@ -12,8 +12,9 @@ import { checkUpgrade, isUpgrade, originAllowed } from "../http/upgrade";
 import { logError } from "../log";
 import { CLOSE_FORBIDDEN, CLOSE_INTERNAL_ERROR, CLOSE_TOKEN_REFUSED } from "../protocol/close-codes";
 import { decide, refusal } from "./access/gate";
+import { parseJoinPosition, parsePageRequest } from "./history/request";
 import { joinTicket } from "./member";
-import { parseEchoFlag, parseRoomPath } from "./name";
+import { parseEchoFlag, parseRoomPath, ROOM_NAME_PATTERN } from "./name";
 import { readPublication } from "./publish";
 import type { RoomCount } from "./shards/directory";
 import { joinRoom } from "./shards/join";
@@ -31,12 +32,16 @@ export interface Published {
   readonly bytes: number;
 }
 
+const HISTORY_PATH = /^\/rooms\/([^/]+)\/history$/;
 /** Readable from any page, like the echo itself. */
 const CORS = { "Access-Control-Allow-Origin": "*" };
 const UNAVAILABLE = "room unavailable, try again";
 
 /** Answers any request under `/rooms/`. */
 export async function handleRoom(request: Request, url: URL, env: Env, config: Config): Promise<Response> {
+  const historyOf = HISTORY_PATH.exec(url.pathname)?.[1];
+  if (historyOf !== undefined && ROOM_NAME_PATTERN.test(historyOf))
+    return history(request, url, env, config, historyOf);
   const path = parseRoomPath(url.pathname);
   if (!path.ok) return textResponse(400, path.reason);
   const room = path.name;
@@ -46,13 +51,15 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
     if (!check.ok) return check.response;
     const flag = parseEchoFlag(url.searchParams);
     if (!flag.ok) return textResponse(400, flag.reason);
+    const position = parseJoinPosition(url.searchParams, config);
+    if (!position.ok) return textResponse(400, position.reason);
     // Refused after the handshake, so a browser's script sees why (it never sees a 401's body).
     const decision = await decide(config.roomAuth, request, url, room, false);
     if (!decision.ok) {
       const code = decision.status === 401 ? CLOSE_TOKEN_REFUSED : CLOSE_FORBIDDEN;
       return refusedSocket(code, decision.problem, check.protocol);
     }
-    const ticket = joinTicket(config, flag.echo, check.protocol, decision.access);
+    const ticket = joinTicket(config, flag.echo, check.protocol, decision.access, position.value);
     try {
       return await joinRoom(env.ROOMS, room, ticket);
     } catch (error) {
@@ -91,11 +98,34 @@ async function publish(request: Request, url: URL, env: Env, config: Config, roo
   if (!publication.ok) return publication.response;
   const { message, size } = publication;
   try {
-    await shardStub(env.ROOMS, room, DIRECTORY_SHARD).publish(message, decision.access.sub ?? "http");
+    const sender = decision.access.sub ?? "http";
+    await shardStub(env.ROOMS, room, DIRECTORY_SHARD).publish(message, sender, windowOf(config));
   } catch (error) {
     logError("room_unreachable", error, { room });
     return textResponse(503, UNAVAILABLE, { "Retry-After": "1" });
   }
   const published: Published = { room, type: typeof message === "string" ? "text" : "binary", bytes: size };
   return Response.json(published, { status: 202, headers: CORS });
+}
+
+/** `GET /rooms/:name/history`: the room's messages after `since`, as JSON envelopes. */
+async function history(request: Request, url: URL, env: Env, config: Config, room: string): Promise<Response> {
+  if (!READ_METHODS.has(request.method))
+    return textResponse(405, `${request.method} is not allowed; use GET`, { Allow: "GET, HEAD" });
+  const page = parsePageRequest(url.searchParams, config);
+  if (!page.ok) return textResponse(400, page.reason);
+  const decision = await decide(config.roomAuth, request, url, room, false);
+  if (!decision.ok) return refusal(decision);
+  const { since, limit } = page.value;
+  try {
+    const body = await shardStub(env.ROOMS, room, DIRECTORY_SHARD).historyPage(since, limit, windowOf(config));
+    return Response.json(body, { headers: { "Cache-Control": "no-store", ...CORS } });
+  } catch (error) {
+    logError("room_unreachable", error, { room });
+    return textResponse(503, UNAVAILABLE, { "Retry-After": "1" });
+  }
+}
+
+function windowOf(config: Config) {
+  return { messages: config.historyMessages, seconds: config.historySeconds };
 }

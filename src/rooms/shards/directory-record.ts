@@ -31,6 +31,8 @@ export interface DirectoryRecord {
   readonly version: number;
   /** [index, count, added, told] for every shard but the directory. */
   readonly shards: readonly (readonly [number, number, number, number])[];
+  /** [index, when it left], for shards that left lately: their history may still be read. */
+  readonly retired?: readonly (readonly [number, number])[];
 }
 
 const EMPTY: DirectoryRecord = { version: 0, shards: [] };
@@ -57,5 +59,14 @@ export function parseDirectoryRecord(value: unknown): DirectoryRecord | null {
     if (!isIntegerIn(added, 1, version) || !isIntegerIn(told, -1, version)) return null;
     shards.push([index, count, added, told]);
   }
-  return { version, shards };
+  if (value.retired === undefined) return { version, shards };
+  if (!Array.isArray(value.retired)) return null;
+  const retired: [number, number][] = [];
+  for (const entry of value.retired) {
+    if (!Array.isArray(entry) || entry.length !== 2) return null;
+    const [index, at] = entry;
+    if (!isIntegerIn(index, 1, MAX_SHARD_INDEX) || !isIntegerIn(at, 0, Number.MAX_SAFE_INTEGER)) return null;
+    retired.push([index, at]);
+  }
+  return { version, shards, retired };
 }

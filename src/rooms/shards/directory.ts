@@ -26,6 +26,8 @@ export { DIRECTORY_KEY };
 
 /** How old a count may be in `GET /rooms/:name` before the directory asks the shard again. */
 export const COUNT_TRUSTED_MS = 10_000;
+/** A shard that left is remembered this long, so a member resuming can still read its history. */
+const RETIRED_MS = 24 * 60 * 60 * 1000;
 /** Before a join is refused "room full", counts older than this are asked again: a restart may have emptied a shard. */
 export const FULL_RECHECK_MS = 1_000;
 
@@ -65,6 +67,7 @@ export class Directory {
   private version: number;
   private readonly shards: Map<number, ShardEntry>;
   private readonly hints: JoinHints;
+  private readonly retired: Map<number, number>;
   private readonly readings = new CountReadings();
   private readonly announcer: Announcer;
 
@@ -75,6 +78,7 @@ export class Directory {
     const record = readDirectory(ports.store, room);
     this.version = record.version;
     this.shards = new Map(record.shards.map(([index, count, added, told]) => [index, { count, added, told }]));
+    this.retired = new Map(record.retired ?? []);
     this.announcer = new Announcer(ports.announce, this.announced, room);
     this.hints = new JoinHints(ports.now);
   }
@@ -84,6 +88,13 @@ export class Directory {
     const indexes = [...this.shards.keys()].sort((a, b) => a - b);
     const added = indexes.map((index) => this.shards.get(index)?.added ?? 0);
     return { version: this.version, shards: [DIRECTORY_SHARD, ...indexes], added: [0, ...added] };
+  }
+
+  /** Every object whose history may hold the room's messages: its shards, and those that left lately. */
+  origins(): number[] {
+    const since = this.ports.now() - RETIRED_MS;
+    for (const [index, at] of this.retired) if (at < since) this.retired.delete(index);
+    return [...new Set([DIRECTORY_SHARD, ...this.shards.keys(), ...this.retired.keys()])].sort((a, b) => a - b);
   }
 
   /** Members in the whole room, with `local` the directory's own. */
@@ -181,8 +192,10 @@ export class Directory {
     const joined = entry === undefined;
     const left = count === 0;
     if (joined || left) this.version = Math.max(this.version + 1, this.ports.now());
-    if (left) this.shards.delete(index);
-    else this.shards.set(index, { count, added: entry?.added ?? this.version, told: entry?.told ?? -1 });
+    if (left) {
+      this.shards.delete(index);
+      this.retired.set(index, this.ports.now());
+    } else this.shards.set(index, { count, added: entry?.added ?? this.version, told: entry?.told ?? -1 });
     this.save();
     if (joined || left) this.ports.onChange(this.list);
     return joined || left;
@@ -192,6 +205,7 @@ export class Directory {
     const record: DirectoryRecord = {
       version: this.version,
       shards: [...this.shards].map(([index, { count, added, told }]) => [index, count, added, told]),
+      ...(this.retired.size > 0 ? { retired: [...this.retired] } : {}),
     };
     this.ports.store.put(DIRECTORY_KEY, record);
   }

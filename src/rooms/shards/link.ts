@@ -9,7 +9,7 @@ import { MAX_UNSENT_BYTES } from "../../protocol/backpressure";
 import { messageBytes } from "../../protocol/frames";
 import { isIntegerIn } from "../validate";
 import type { ShardAddress } from "./names";
-import type { Payload, RelayTarget } from "./relay-messages";
+import type { Payload, RelayMeta, RelayTarget } from "./relay-messages";
 
 /** Where a link keeps its count of undelivered messages, so the notice outlives an eviction. */
 export interface MissedStore {
@@ -34,6 +34,8 @@ interface Queued {
   /** The member who sent it, for the log when it is lost. */
   readonly sender: string | undefined;
   readonly size: number;
+  /** Its place in this shard's history, with history on. */
+  readonly meta: RelayMeta | undefined;
 }
 
 export class Link {
@@ -68,7 +70,7 @@ export class Link {
    * Queues one message; resolves once the call carrying it has ended. A message past
    * the queue's bound is dropped at once (and counted missed): nothing waits on it.
    */
-  send(data: Payload, sender: string | undefined): Promise<void> | undefined {
+  send(data: Payload, sender: string | undefined, meta?: RelayMeta): Promise<void> | undefined {
     if (this.closed) return undefined;
     const size = messageBytes(data);
     if (this.queuedBytes + size > MAX_QUEUED_BYTES && this.queue.length > 0) {
@@ -77,7 +79,7 @@ export class Link {
       this.missed++;
       return undefined;
     }
-    this.queue.push({ data, sender, size });
+    this.queue.push({ data, sender, size, meta });
     this.queuedBytes += size;
     this.settled ??= deferred();
     const { promise } = this.settled;
@@ -132,9 +134,18 @@ export class Link {
       try {
         if (batch.length === 1 && only !== undefined && only.size > MAX_BATCH_BYTES) {
           const text = typeof only.data === "string";
-          await this.target.relayLarge({ ...header, text, body: new Blob([only.data]).stream() });
+          const body = new Blob([only.data]).stream();
+          await this.target.relayLarge(
+            only.meta ? { ...header, text, body, meta: only.meta } : { ...header, text, body },
+          );
         } else {
-          await this.target.relay({ ...header, messages: batch.map((queued) => queued.data) });
+          const messages = batch.map((queued) => queued.data);
+          const meta = batch.flatMap((queued) => (queued.meta ? [queued.meta] : []));
+          await this.target.relay(
+            meta.length > 0 && meta.length === messages.length
+              ? { ...header, messages, meta }
+              : { ...header, messages },
+          );
         }
         if (!this.closed) this.setMissed(this.missed - missed);
         failures = 0;

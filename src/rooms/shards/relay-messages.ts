@@ -2,11 +2,21 @@
  * What one shard of a room sends another: its members' messages, in calls, and
  * the checks the receiver runs on them, since they reach it untyped.
  */
+import { EPOCH_PATTERN } from "../history/position";
 import { isIntegerIn, isRecord } from "../validate";
 
 export type Payload = string | ArrayBuffer;
 
 const MAX = Number.MAX_SAFE_INTEGER;
+
+/** Where a relayed message stands in its origin's history (the origin is the sending shard). */
+export interface RelayMeta {
+  readonly epoch: string;
+  readonly offset: number;
+  readonly time: number;
+  readonly sender: string;
+  readonly via: "http" | null;
+}
 
 /** What one shard hands another: its members' messages, oldest first. */
 export interface RelayBatch {
@@ -17,6 +27,8 @@ export interface RelayBatch {
   /** Messages for the receiver that the sender could not deliver since its last delivered batch. */
   readonly missed: number;
   readonly messages: readonly Payload[];
+  /** With history on: each message's place in the sender's history, in the same order. */
+  readonly meta?: readonly RelayMeta[];
 }
 
 /**
@@ -30,6 +42,7 @@ export interface LargeRelay {
   /** The message was text: the bytes are its UTF-8. */
   readonly text: boolean;
   readonly body: ReadableStream<Uint8Array>;
+  readonly meta?: RelayMeta;
 }
 
 /** The receiving end: a stub of the other shard. */
@@ -48,7 +61,15 @@ export function parseRelayBatch(value: unknown): RelayBatch | null {
     if (typeof message !== "string" && !(message instanceof ArrayBuffer)) return null;
     payloads.push(message);
   }
-  return { from, incarnation, missed, messages: payloads };
+  if (value.meta === undefined) return { from, incarnation, missed, messages: payloads };
+  if (!Array.isArray(value.meta) || value.meta.length !== payloads.length) return null;
+  const meta: RelayMeta[] = [];
+  for (const entry of value.meta) {
+    const parsed = parseRelayMeta(entry);
+    if (parsed === null) return null;
+    meta.push(parsed);
+  }
+  return { from, incarnation, missed, messages: payloads, meta };
 }
 
 /** The large message in a call from another shard, or null when it is not one. */
@@ -56,5 +77,17 @@ export function parseLargeRelay(value: unknown): LargeRelay | null {
   if (!isRecord(value) || typeof value.text !== "boolean" || !(value.body instanceof ReadableStream)) return null;
   const { from, incarnation, missed, text, body } = value;
   if (!isIntegerIn(from, 0, MAX) || !isIntegerIn(incarnation, 0, MAX) || !isIntegerIn(missed, 0, MAX)) return null;
-  return { from, incarnation, missed, text, body };
+  if (value.meta === undefined) return { from, incarnation, missed, text, body };
+  const meta = parseRelayMeta(value.meta);
+  return meta === null ? null : { from, incarnation, missed, text, body, meta };
+}
+
+function parseRelayMeta(value: unknown): RelayMeta | null {
+  if (!isRecord(value)) return null;
+  const { epoch, offset, time, sender, via } = value;
+  if (typeof epoch !== "string" || !EPOCH_PATTERN.test(epoch)) return null;
+  if (!isIntegerIn(offset, 1, MAX) || !isIntegerIn(time, 0, MAX)) return null;
+  if (typeof sender !== "string" || sender.length === 0 || sender.length > 128) return null;
+  if (via !== null && via !== "http") return null;
+  return { epoch, offset, time, sender, via };
 }

@@ -7,7 +7,7 @@
  */
 import { Link, type MissedStore } from "./link";
 import type { ShardAddress, ShardList } from "./names";
-import type { Payload, RelayTarget } from "./relay-messages";
+import type { Payload, RelayMeta, RelayTarget } from "./relay-messages";
 
 export class Relay {
   private readonly links = new Map<number, Link>();
@@ -44,10 +44,10 @@ export class Relay {
    * Hands a message to every other shard's link; resolves once each has delivered it
    * or given up on it (a loss the link logs and reports), or at once with none.
    */
-  send(data: Payload, sender: string | undefined): Promise<void> | undefined {
+  send(data: Payload, sender: string | undefined, meta?: RelayMeta): Promise<void> | undefined {
     const sent: Promise<void>[] = [];
     for (const link of this.links.values()) {
-      const delivered = link.send(data, sender);
+      const delivered = link.send(data, sender, meta);
       if (delivered !== undefined) sent.push(delivered);
     }
     if (sent.length === 0) return undefined;

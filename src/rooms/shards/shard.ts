@@ -5,12 +5,16 @@
  */
 import { logError, logEvent } from "../../log";
 import { AlarmRetry, type Alarms } from "../alarms";
+import type { HistoryQuery, HistoryRead, HistorySources } from "../history/catch-up";
+import { parseHistoryRead } from "../history/read";
+import { isIntegerIn } from "../validate";
 import { type CountReading, CountStamps } from "./count-reading";
 import { CountReporter } from "./count-report";
 import { type Admission, Directory, parseAdmission } from "./directory";
 import {
   DIRECTORY_SHARD,
   incarnationOf,
+  MAX_SHARD_INDEX,
   parseShardList,
   parseShardName,
   type RoomStub,
@@ -144,6 +148,29 @@ export class Shard {
   /** Gives back the place `admit` held. */
   release(): void {
     this.reserved--;
+  }
+
+  /**
+   * Where a catch-up reads the room's history: the origins from the directory (here,
+   * or by a call to shard 0), each origin's messages from its object (`local` for this one).
+   */
+  historySources(local: (query: HistoryQuery) => HistoryRead): HistorySources {
+    const self = this.address.index;
+    return {
+      origins: async () => {
+        if (this.directory !== null) return this.directory.origins();
+        const answer = await this.toDirectory((directory) => directory.historyOrigins());
+        if (!Array.isArray(answer) || !answer.every((index) => isIntegerIn(index, 0, MAX_SHARD_INDEX)))
+          throw new TypeError("the directory's origins are not shard indexes");
+        return answer;
+      },
+      read: async (origin, query) => {
+        if (origin === self) return local(query);
+        const read = parseHistoryRead(await this.stub(origin).historyRead(query), origin);
+        if (read === null) throw new TypeError(`shard ${origin}'s history is not a history read`);
+        return read;
+      },
+    };
   }
 
   /** A count the directory did not get is sent again from the alarm, with backoff, until it does. */

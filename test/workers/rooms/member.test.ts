@@ -15,6 +15,8 @@ const ticket: JoinTicket = {
   maxMessageBytes: 1024,
   maxMessagesPerSecond: 10,
   access: { sub: null, write: true, expires: null },
+  position: null,
+  history: { messages: 1000, seconds: 300 },
 };
 
 describe("joinTicket", () => {
@@ -75,6 +77,8 @@ describe("members", () => {
       sub: null,
       write: true,
       expires: null,
+      positioned: false,
+      floors: null,
     });
   });
 

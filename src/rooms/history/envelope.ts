@@ -1,0 +1,62 @@
+/**
+ * What a positioned member receives: each message in an envelope saying where it is
+ * in the room's history, who sent it and when. Text stays text (a JSON text frame);
+ * binary stays binary: a 4-byte big-endian header length, the header's UTF-8 JSON
+ * (the text envelope's fields but `data`), then the message's bytes unchanged. Pure.
+ */
+import type { Payload } from "../shards/relay-messages";
+import type { Entry } from "./store";
+
+/** The first frame of a positioned membership. */
+export interface Joined {
+  readonly type: "joined";
+  /** Where the membership starts: every frame after this one comes after it. */
+  readonly position: string;
+  /** False when `since` could not be honoured (the window passed, history was lost): nothing is replayed. */
+  readonly recovered: boolean;
+  /** Message frames from history that follow before live ones. */
+  readonly replayed: number;
+  /** With `recovered: false`: where history now starts. */
+  readonly start?: string;
+}
+
+/** The header of a message envelope (all of it, for text, plus `data`). */
+export interface EnvelopeHeader {
+  readonly type: "message";
+  readonly position: string;
+  /** The sending member's id (its token's `sub` in a private room), or the publisher's. */
+  readonly sender: string;
+  /** Milliseconds since the epoch, when the message entered the room. */
+  readonly time: number;
+  /** "http": published with `POST /rooms/:name`. */
+  readonly via?: "http";
+}
+
+/** The bytes that say how long a binary envelope's header is. */
+export const HEADER_LENGTH_BYTES = 4;
+
+export function headerOf(entry: Entry, position: string): EnvelopeHeader {
+  const header = { type: "message" as const, position, sender: entry.sender, time: entry.time };
+  return entry.via === "http" ? { ...header, via: "http" } : header;
+}
+
+/** The frame a positioned member receives for `entry`. */
+export function envelopeFrame(entry: Entry, position: string): Payload {
+  const header = headerOf(entry, position);
+  if (typeof entry.data === "string") return JSON.stringify({ ...header, data: entry.data });
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const frame = new Uint8Array(HEADER_LENGTH_BYTES + json.byteLength + entry.data.byteLength);
+  new DataView(frame.buffer).setUint32(0, json.byteLength);
+  frame.set(json, HEADER_LENGTH_BYTES);
+  frame.set(new Uint8Array(entry.data), HEADER_LENGTH_BYTES + json.byteLength);
+  return frame.buffer;
+}
+
+/** `entry` as JSON for `GET /rooms/:name/history`: binary as base64, marked `binary: true`. */
+export function jsonEnvelope(entry: Entry, position: string): EnvelopeHeader & { data: string; binary?: true } {
+  const header = headerOf(entry, position);
+  if (typeof entry.data === "string") return { ...header, data: entry.data };
+  let binary = "";
+  for (const byte of new Uint8Array(entry.data)) binary += String.fromCharCode(byte);
+  return { ...header, data: btoa(binary), binary: true };
+}

@@ -1,0 +1,149 @@
+/**
+ * A room object's part in its room's history: writing what enters the room here,
+ * delivering with envelopes to positioned members, catching a positioned member up
+ * as it joins, and answering other objects' reads. The window travels with every
+ * join (the Worker parses the config); the object keeps the last one it was given.
+ */
+import { logError } from "../../log";
+import type { Alarms } from "../alarms";
+import { type HistoryWindow, type PositionRequest, parseHistoryWindow } from "../member";
+import type { Payload, RelayMeta } from "../shards/relay-messages";
+import {
+  type CatchUp,
+  type HistoryQuery,
+  type HistoryRead,
+  type HistorySources,
+  lastMessages,
+  resume,
+} from "./catch-up";
+import { PositionedDelivery, type SendTo } from "./delivery";
+import { jsonEnvelope } from "./envelope";
+import { encodePosition, type Position, parsePosition } from "./position";
+import { type Entry, HistoryStore } from "./store";
+
+const WINDOW_KEY = "history:window";
+/** Before any message: a page without `since` starts at the window's start. */
+const START: Position = { time: 0, marks: new Map() };
+
+/** The body of `GET /rooms/:name/history`. */
+export interface HistoryPage {
+  readonly messages: readonly ReturnType<typeof jsonEnvelope>[];
+  /** After the last message of the page: pass it as `since` for the next page, or to join. */
+  readonly position: string;
+  readonly recovered: boolean;
+}
+
+export class RoomHistory {
+  private store: HistoryStore | null = null;
+  private window: HistoryWindow | null = null;
+  readonly delivery: PositionedDelivery;
+
+  /** @param origin this object's shard index: messages entering here have it as origin */
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly origin: () => number,
+    private readonly alarms: Alarms,
+    sendTo: SendTo,
+  ) {
+    this.delivery = new PositionedDelivery(ctx.storage.kv, () => ctx.getWebSockets(), sendTo);
+    alarms.on("sweep", () => this.sweep());
+  }
+
+  /** The window in force, as the last join or publish said; history is off at 0 messages. */
+  configure(window: HistoryWindow): void {
+    const current = this.current();
+    if (current?.messages === window.messages && current.seconds === window.seconds) return;
+    this.window = window;
+    this.store = null;
+    // With history off and never on, nothing is written at all.
+    if (current !== null || window.messages > 0) this.ctx.storage.kv.put(WINDOW_KEY, window);
+  }
+
+  /** Writes a message entering the room here; null with history off. */
+  enter(data: Payload, sender: string, via: "http" | null): Entry | null {
+    const store = this.open();
+    if (store === null) return null;
+    const now = Date.now();
+    const entry = store.append(data, sender, via, now);
+    this.ctx.waitUntil(this.alarms.schedule("sweep", now + (this.window?.seconds ?? 0) * 1000 + 1000));
+    return entry;
+  }
+
+  /** A relayed message's place in its origin's history, as an entry. */
+  relayed(origin: number, data: Payload, meta: RelayMeta | undefined): Entry | null {
+    return meta === undefined ? null : { origin, ...meta, data };
+  }
+
+  /** A positioned member was let in: live messages wait while its catch-up is gathered and sent. */
+  join(socket: WebSocket, request: PositionRequest, sources: HistorySources): void {
+    this.delivery.hold(socket);
+    const joinedAt = Date.now();
+    const work = this.catchUp(request, sources, joinedAt)
+      .then((catchUp) => this.delivery.caughtUp(socket, catchUp))
+      .catch((error: unknown) => {
+        this.delivery.forget(socket);
+        logError("room_catch_up_failed", error, { room: this.ctx.id.name });
+        // Closed rather than left live with a gap: the member comes back and tries again.
+        socket.close(1011, "could not read the room's history; rejoin");
+      });
+    this.ctx.waitUntil(work);
+  }
+
+  /** This object's history, for another object or a catch-up here. */
+  read(query: HistoryQuery): HistoryRead {
+    const store = this.open();
+    const now = Date.now();
+    if (store === null) return { extent: { epoch: "00000000", first: 1, end: 0 }, entries: [] };
+    const limit = this.window?.messages ?? 0;
+    const entries =
+      "after" in query
+        ? store.after(query.after, limit, now)
+        : "newerThan" in query
+          ? store.newerThan(query.newerThan, limit, now)
+          : store.last(query.last, now);
+    return { extent: store.extent(now), entries };
+  }
+
+  /**
+   * `GET /rooms/:name/history` (on shard 0): up to `limit` messages after `since` (from the
+   * start of the window without one), as JSON envelopes, and the position after the last.
+   */
+  async page(since: Position | null, limit: number, sources: HistorySources): Promise<HistoryPage> {
+    const now = Date.now();
+    const first = await resume(since ?? START, sources, now);
+    // Not recoverable: the page starts where history now starts, and says so.
+    const catchUp = first.historyStart === null ? first : await resume(first.historyStart, sources, now);
+    const taken = catchUp.replay.slice(0, limit);
+    const position = taken.at(-1)?.position ?? encodePosition(catchUp.start);
+    const messages = taken.map(({ entry, position: at }) => jsonEnvelope(entry, at));
+    return { messages, position, recovered: first.recovered };
+  }
+
+  private catchUp(request: PositionRequest, sources: HistorySources, joinedAt: number): Promise<CatchUp> {
+    const now = Date.now();
+    if ("history" in request) return lastMessages(request.history, sources, now, joinedAt);
+    const since = parsePosition(request.since);
+    if (since === null) throw new TypeError("the Worker let through a malformed since");
+    return resume(since, sources, now);
+  }
+
+  private async sweep(): Promise<void> {
+    const next = this.open()?.sweep(Date.now()) ?? null;
+    if (next !== null) await this.alarms.schedule("sweep", next + 1000);
+  }
+
+  private current(): HistoryWindow | null {
+    if (this.window === null) {
+      const stored = this.ctx.storage.kv.get(WINDOW_KEY);
+      this.window = parseHistoryWindow(stored);
+    }
+    return this.window;
+  }
+
+  private open(): HistoryStore | null {
+    const window = this.current();
+    if (window === null || window.messages === 0) return null;
+    this.store ??= new HistoryStore(this.ctx.storage, this.origin(), window);
+    return this.store;
+  }
+}
