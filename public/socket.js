@@ -1,6 +1,7 @@
 // @ts-check
 /** The page's one socket: opening it (dropping the one before), closing it, reconnecting; `onSocket` to follow it. */
 import { toPayload, utf8Length } from "./bytes.js";
+import { RoomClient } from "./client/room-client.js";
 import { closeAdvice } from "./close-policy.js";
 import { note } from "./log.js";
 import { cancelReconnect, reconnectScheduled, resetBackoff, scheduleReconnect } from "./reconnect.js";
@@ -22,6 +23,8 @@ import {
 
 /** A connection open this long was healthy: the next unexpected close starts the backoff afresh. */
 const STABLE_OPEN_MS = 10_000;
+/** Messages a room join replays from history, so a page joining a chat sees what was just said. */
+const ROOM_HISTORY = 20;
 /** Why the page does not come back by itself after a close that does not invite it. */
 const STOP_REASONS = {
   "new-token": "the room needs a new token",
@@ -32,7 +35,7 @@ const MAX_CLOSE_REASON_BYTES = 123;
 
 /**
  * @typedef {object} Connection
- * @property {WebSocket} ws
+ * @property {WebSocket | RoomClient} ws a room's is a RoomClient, which resumes by itself
  * @property {string} url as the socket resolved it
  * @property {Mode} mode
  * @property {number} openedAt `performance.now()` when it opened; 0 until then
@@ -119,10 +122,10 @@ function open(url) {
     old.ws.close(1000, "switching");
   }
   showUrlError("");
-  /** @type {WebSocket} */
+  /** @type {WebSocket | RoomClient} */
   let ws;
   try {
-    ws = new WebSocket(url, protocols());
+    ws = modeFor(url).kind === "room" ? roomClient(url) : new WebSocket(url, protocols());
   } catch (error) {
     showUrlError(error instanceof Error ? error.message : String(error));
     setStatus("closed", "Not connected: check the URL");
@@ -147,12 +150,13 @@ function open(url) {
     changed();
   });
   ws.addEventListener("message", (event) => {
-    if (conn !== current) return;
+    if (conn !== current || !("data" in event)) return;
     const data = toPayload(event.data);
     for (const h of hooks) h.received?.(conn, data);
   });
-  ws.addEventListener("close", (event) => {
+  ws.addEventListener("close", (closeEvent) => {
     if (conn !== current) return;
+    const event = closeInfo(closeEvent);
     current = null;
     for (const h of hooks) h.closed?.(conn);
     if (conn.openedAt > 0 && performance.now() - conn.openedAt >= STABLE_OPEN_MS) resetBackoff();
@@ -173,6 +177,36 @@ function open(url) {
     changed();
   });
   changed();
+}
+
+/**
+ * A room member that resumes after a drop (public/client/room-client.js), saying in the
+ * log what it recovered; it reconnects by itself, so the page only hears its last close.
+ * @param {string} url
+ */
+function roomClient(url) {
+  const client = new RoomClient(url, { history: ROOM_HISTORY });
+  client.addEventListener("joined", (event) => {
+    if (!(event instanceof CustomEvent) || current?.ws !== client) return;
+    const { recovered, replayed, resumed } = event.detail;
+    if (!recovered) note("could not recover: messages were missed while away (history no longer covers them)", true);
+    else if (resumed) note(`resumed, ${replayed} messages replayed`);
+    else if (replayed > 0) note(`joined, ${replayed} messages from history`);
+  });
+  client.addEventListener("reconnecting", (event) => {
+    if (!(event instanceof CustomEvent) || current?.ws !== client) return;
+    const { code, reason, delay } = event.detail;
+    note(`connection lost: ${describeClose(code, reason)}; resuming in ${(delay / 1000).toFixed(1)} s`, true);
+    setStatus("connecting", "Resuming…");
+  });
+  return client;
+}
+
+/** A close event's code and reason, from a WebSocket or a RoomClient. @param {Event} event */
+function closeInfo(event) {
+  const code = "code" in event && typeof event.code === "number" ? event.code : 1006;
+  const reason = "reason" in event && typeof event.reason === "string" ? event.reason : "";
+  return { code, reason };
 }
 
 /** The URL as the log shows it: a room token is a credential, so its value is hidden. @param {string} url */

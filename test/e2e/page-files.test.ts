@@ -11,9 +11,9 @@ import { launchBrowser, openPage, waitForStatus } from "./browser.ts";
 
 const PUBLIC = resolve(import.meta.dirname, "../../public");
 
-/** `/name` for each file in public/ ending in `extension`, sorted. */
+/** `/path` for each file under public/ (its folders included) ending in `extension`, sorted. */
 function publicFiles(extension: string): string[] {
-  return readdirSync(PUBLIC)
+  return readdirSync(PUBLIC, { recursive: true, encoding: "utf8" })
     .filter((name) => name.endsWith(extension))
     .map((name) => `/${name}`)
     .sort();

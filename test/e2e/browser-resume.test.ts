@@ -1,0 +1,57 @@
+/**
+ * The page's room mode in a real Chromium, through a TCP proxy that drops its
+ * connection: the page resumes by itself (public/client/room-client.js), says
+ * "resumed, N messages replayed", and shows every message once.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { rowData, waitForStatus } from "./browser.ts";
+import { browserSession } from "./browser-session.ts";
+import { startProxy, type TcpProxy } from "./tcp-proxy.ts";
+import { closeClient, openClient, waitForMessages } from "./ws-client.ts";
+
+const session = browserSession();
+let proxy: TcpProxy;
+
+beforeAll(async () => {
+  proxy = await startProxy(Number(new URL(inject("httpUrl")).port));
+});
+
+afterAll(() => proxy?.close());
+
+describe("the page in a room, when its connection drops", () => {
+  it("resumes by itself and shows what it missed, once", async () => {
+    const room = `resume-${Date.now()}`;
+    const { page } = await session.open(`${proxy.httpUrl}/`);
+    await waitForStatus(page, "open");
+    await page.fill("#room", room);
+    await page.click("#join");
+    expect(await waitForStatus(page, "open")).toBe(`Open · room ${room}`);
+
+    const sender = await openClient(`${inject("wsUrl")}/rooms/${room}`);
+    const witness = await openClient(`${inject("wsUrl")}/rooms/${room}`);
+    try {
+      const send = async (from: number, to: number) => {
+        const before = witness.received.length;
+        for (let i = from; i < to; i++) sender.ws.send(`m${i}`);
+        await waitForMessages(witness, before + (to - from));
+      };
+      await send(0, 3);
+      await page.waitForFunction(() => document.querySelectorAll('#log li[data-dir="peer"]').length === 3);
+      proxy.dropAll();
+      await send(3, 7);
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll("#log li")].some((li) =>
+            li.textContent?.includes("resumed, 4 messages replayed"),
+          ),
+        null,
+        { timeout: 15_000 },
+      );
+      await waitForStatus(page, "open");
+      expect(await rowData(page, "peer")).toEqual(["m0", "m1", "m2", "m3", "m4", "m5", "m6"]);
+    } finally {
+      await closeClient(sender);
+      await closeClient(witness);
+    }
+  });
+});
