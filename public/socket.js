@@ -154,6 +154,11 @@ function open(url) {
     const data = toPayload(event.data);
     for (const h of hooks) h.received?.(conn, data);
   });
+  // A room client hands the room's `pong` (its answer to `ping`) apart from the room's messages.
+  ws.addEventListener("pong", () => {
+    if (conn !== current) return;
+    for (const h of hooks) h.received?.(conn, "pong");
+  });
   ws.addEventListener("close", (closeEvent) => {
     if (conn !== current) return;
     const event = closeInfo(closeEvent);
@@ -185,17 +190,16 @@ function open(url) {
  * @param {string} url
  */
 function roomClient(url) {
-  const client = new RoomClient(url, { history: ROOM_HISTORY });
-  client.addEventListener("joined", (event) => {
-    if (!(event instanceof CustomEvent) || current?.ws !== client) return;
-    const { recovered, replayed, resumed } = event.detail;
+  // With reconnecting off (Options), the first unexpected close is the last.
+  const client = new RoomClient(url, { history: ROOM_HISTORY, maxRetries: autoReconnect() ? Infinity : 0 });
+  client.on("joined", ({ recovered, replayed, resumed }) => {
+    if (current?.ws !== client) return;
     if (!recovered) note("could not recover: messages were missed while away (history no longer covers them)", true);
     else if (resumed) note(`resumed, ${replayed} messages replayed`);
     else if (replayed > 0) note(`joined, ${replayed} messages from history`);
   });
-  client.addEventListener("reconnecting", (event) => {
-    if (!(event instanceof CustomEvent) || current?.ws !== client) return;
-    const { code, reason, delay } = event.detail;
+  client.on("reconnecting", ({ code, reason, delay }) => {
+    if (current?.ws !== client) return;
     note(`connection lost: ${describeClose(code, reason)}; resuming in ${(delay / 1000).toFixed(1)} s`, true);
     setStatus("connecting", "Resuming…");
   });

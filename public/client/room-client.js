@@ -1,75 +1,101 @@
 // @ts-check
 /**
  * RoomClient: a member of an edge-echo room that loses nothing. It joins positioned
- * (`?history=N` the first time, `?since=<last position>` after), unwraps the room's
- * envelopes, keeps the last position, and after a drop reconnects with backoff and
- * resumes right after the last message it delivered. Which closes it comes back after
- * is read from the close code (close-policy.js). It has a WebSocket's surface (send,
- * close, readyState, url, open/message/close events), so it drops in where a socket
- * was, plus `joined` and `reconnecting` events. No dependencies; browsers and Node 22+.
- *
- *   const room = new RoomClient("wss://host/rooms/lobby", { history: 50 });
- *   room.addEventListener("message", (e) => show(e.data));
- *   room.addEventListener("joined", (e) => e.detail.recovered || reloadFromYourDatabase());
+ * (`?history=N` the first time, `?since=<last position>` after), reads and checks the
+ * room's envelopes (frames.js), keeps the last position, and after a close that invites
+ * it (close-policy.js) comes back with backoff and jitter and resumes right after the last
+ * message it delivered. It has a WebSocket's surface (send, close, readyState, url,
+ * open/message/close events), so it drops in where a socket was; binary messages arrive as
+ * ArrayBuffer, as from a socket whose binaryType is "arraybuffer". No dependencies:
+ * browsers import `/client/room-client.js`, Node 22+ the files. docs/client-module.md.
  */
 import { closeAdvice } from "../close-policy.js";
+import { JoinedEvent, ReconnectingEvent, RoomCloseEvent, RoomErrorEvent, RoomMessageEvent } from "./events.js";
+import { readFrame } from "./frames.js";
 
-/** Bytes that say how long a binary envelope's header is (big-endian). */
-const HEADER_LENGTH_BYTES = 4;
+export { JoinedEvent, ReconnectingEvent, RoomCloseEvent, RoomErrorEvent, RoomMessageEvent };
+
+/** @typedef {import("./events.js").RoomClientEventMap} RoomClientEventMap every event, by name */
+/** @import { Joined } from "./frames.js" */
 
 /**
  * @typedef {object} RoomClientOptions
- * @property {number} [history] messages to replay on the first join (`?history=`); default 0
- * @property {() => string | Promise<string>} [getToken] a private room's token; asked again after 4401
+ * @property {number} [history] messages replayed on the first join (`?history=N`); default 0
+ * @property {() => Promise<string> | string} [getToken] a private room's token: asked for before
+ *   the first join and again after each 4401 (without it, 4401 stops the client)
  * @property {typeof WebSocket} [WebSocket] the constructor to use; default the global one
- * @property {number} [minDelayMs] first reconnect delay (doubles each attempt, jittered); default 500
- * @property {number} [maxDelayMs] reconnect delay cap; default 30000
+ * @property {number} [minDelayMs] first reconnect delay; default 500
  * @property {number} [laterDelayMs] first delay after 1013 "try again later"; default 5000
- * @property {number} [minUptimeMs] a connection up this long resets the backoff; default 5000
- * @property {number} [connectTimeoutMs] an attempt not joined by then is dropped and retried; default 10000
- * @property {number} [maxQueued] messages `send` keeps while disconnected; default 100
+ * @property {number} [maxDelayMs] the cap on any delay; default 30000
+ * @property {number} [growth] each failed attempt multiplies the delay by this; default 2
+ * @property {number} [minUptimeMs] a membership that lasted this long resets the backoff; default 5000
+ * @property {number} [connectTimeoutMs] from opening a socket to its `joined` frame; default 10000
+ * @property {number} [maxQueued] sends kept while not joined; past it `send` returns false; default 100
+ * @property {number} [maxRetries] failed attempts in a row before giving up; default Infinity
  */
+
+/** Why the client stopped, in words, by what stopped it. */
+const STOP_WHY = {
+  stop: "the server's answer would be the same",
+  "new-token": "the room refused the token and there is no getToken to ask for another",
+  retries: "gave up after maxRetries attempts",
+  user: "closed by the user",
+};
+const CONNECT_TIMEOUT_REASON = "no joined frame within connectTimeoutMs";
 
 /**
- * @typedef {object} RoomMessage
- * @property {string | ArrayBuffer} data the message, as its sender sent it
- * @property {string} sender @property {number} time @property {string} position
- * @property {"http" | undefined} via "http": published by a backend with POST
+ * One member of a room, across as many connections as it takes. Listen with `on(type, fn)`
+ * (typed) or `addEventListener`: `joined`, `open` (each join), `message`, `reconnecting`,
+ * `close` (it stopped for good), `error` (a frame off the contract), `pong`.
  */
-
-/**
- * @typedef {object} JoinedDetail
- * @property {boolean} recovered false: messages were missed; reload the state from elsewhere
- * @property {number} replayed messages from history that follow
- * @property {boolean} resumed this join came back after a drop
- * @property {string} position
- */
-
 export class RoomClient extends EventTarget {
   static CONNECTING = 0;
   static OPEN = 1;
   static CLOSED = 3;
 
-  /** @type {WebSocket | null} */ #ws = null;
+  /** @type {string | URL | (() => string)} */ #target;
+  /** @type {Required<Omit<RoomClientOptions, "getToken">> & Pick<RoomClientOptions, "getToken">} */ #options;
+  /** @type {WebSocket | null} */ #socket = null;
   /** @type {string | null} */ #position = null;
-  /** @type {(string | ArrayBuffer)[]} */ #queue = [];
+  /** @type {string | null} */ #token = null;
+  #needToken = true;
+  #joined = false;
   #attempt = 0;
-  #joins = 0;
-  #closedByUser = false;
+  #joinedAt = 0;
+  #closing = false;
   /** @type {ReturnType<typeof setTimeout> | undefined} */ #timer;
-  /** @type {ReturnType<typeof setTimeout> | undefined} */ #connectTimer;
-  #openedAt = 0;
+  /** @type {(string | ArrayBuffer)[]} */ #queue = [];
+  /** 0 connecting or waiting to reconnect, 1 joined, 3 stopped: a WebSocket's numbers. */
   readyState = RoomClient.CONNECTING;
-  /** Kept for the WebSocket surface: frames are always read as ArrayBuffer. */
+  /** For the WebSocket surface: binary messages are always ArrayBuffer. */
   binaryType = "arraybuffer";
   protocol = "";
+  /** The room's URL as given (with a function, the last one it gave). */
+  url = "";
 
-  /** @param {string | URL} url the room's URL (`wss://host/rooms/name`) @param {RoomClientOptions} [options] */
+  /**
+   * @param {string | URL | (() => string)} url the room's `ws:`/`wss:` URL, or a function
+   *   called before each attempt @param {RoomClientOptions} [options]
+   */
   constructor(url, options = {}) {
     super();
-    this.url = String(url);
-    this.options = options;
-    void this.#connect();
+    this.#target = url;
+    if (typeof url !== "function") this.url = String(url);
+    this.#options = {
+      history: 0,
+      WebSocket: globalThis.WebSocket,
+      minDelayMs: 500,
+      laterDelayMs: 5000,
+      maxDelayMs: 30_000,
+      growth: 2,
+      minUptimeMs: 5000,
+      connectTimeoutMs: 10_000,
+      maxQueued: 100,
+      maxRetries: Number.POSITIVE_INFINITY,
+      ...options,
+    };
+    // After this task's code, so listeners added right after `new` hear every event.
+    queueMicrotask(() => this.#connect());
   }
 
   /** The position of the last message delivered (or of the join): where a resume starts. */
@@ -77,116 +103,142 @@ export class RoomClient extends EventTarget {
     return this.#position;
   }
 
-  /** Sends now if joined, else queues it (the oldest is dropped past `maxQueued`). @param {string | ArrayBuffer | ArrayBufferView} data */
-  send(data) {
-    const message = typeof data === "string" || data instanceof ArrayBuffer ? data : copy(data);
-    if (this.#ws?.readyState === 1 && this.readyState === RoomClient.OPEN) this.#ws.send(message);
-    else {
-      this.#queue.push(message);
-      if (this.#queue.length > (this.options.maxQueued ?? 100)) this.#queue.shift();
-    }
+  /**
+   * Typed `addEventListener`; returns a function that removes the listener.
+   * @template {keyof RoomClientEventMap} K
+   * @param {K} type @param {(event: RoomClientEventMap[K]) => void} listener
+   */
+  on(type, listener) {
+    const handler = /** @type {EventListener} */ (listener);
+    this.addEventListener(type, handler);
+    return () => this.removeEventListener(type, handler);
   }
 
-  /** Leaves the room for good. @param {number} [code] @param {string} [reason] */
+  /**
+   * Sends now when joined, else keeps it for the next join. False: stopped, or the queue is full.
+   * @param {string | ArrayBuffer | ArrayBufferView} data
+   */
+  send(data) {
+    if (this.readyState === RoomClient.CLOSED) return false;
+    const message = typeof data === "string" || data instanceof ArrayBuffer ? data : copy(data);
+    if (this.#joined && this.#socket !== null) {
+      this.#socket.send(message);
+      return true;
+    }
+    if (this.#queue.length >= this.#options.maxQueued) return false;
+    this.#queue.push(message);
+    return true;
+  }
+
+  /** Leaves the room for good; `close` follows once the socket has closed. @param {number} [code] @param {string} [reason] */
   close(code = 1000, reason = "") {
-    this.#closedByUser = true;
+    if (this.readyState === RoomClient.CLOSED || this.#closing) return;
+    this.#closing = true;
     clearTimeout(this.#timer);
-    clearTimeout(this.#connectTimer);
-    if (this.#ws && this.#ws.readyState < 2) this.#ws.close(code, reason);
-    else this.#stop(code, reason);
+    this.#queue.length = 0;
+    if (this.#socket !== null && this.#socket.readyState < 2) this.#socket.close(code, reason);
+    else queueMicrotask(() => this.#stop(code, reason, STOP_WHY.user));
   }
 
   async #connect() {
-    const url = new URL(this.url);
+    if (this.#closing) return;
+    const url = new URL(typeof this.#target === "function" ? this.#target() : this.#target);
+    if (typeof this.#target === "function") this.url = url.href;
     if (this.#position !== null) url.searchParams.set("since", this.#position);
-    else url.searchParams.set("history", String(this.options.history ?? 0));
-    try {
-      if (this.options.getToken) url.searchParams.set("token", await this.options.getToken());
-    } catch (error) {
-      this.#scheduleRetry(1011, `could not get a token: ${error instanceof Error ? error.message : error}`, false);
-      return;
+    else url.searchParams.set("history", String(this.#options.history));
+    if (this.#options.getToken !== undefined) {
+      if (this.#needToken) {
+        try {
+          this.#token = await this.#options.getToken();
+        } catch (error) {
+          this.#stop(4401, "", `getToken failed: ${error instanceof Error ? error.message : String(error)}`);
+          return;
+        }
+        if (this.#closing) return this.#stop(1000, "", STOP_WHY.user);
+        this.#needToken = false;
+      }
+      if (this.#token !== null) url.searchParams.set("token", this.#token);
     }
-    if (this.#closedByUser) return;
-    const Socket = this.options.WebSocket ?? WebSocket;
-    const ws = new Socket(url.href);
-    ws.binaryType = "arraybuffer";
-    this.#ws = ws;
-    this.#connectTimer = setTimeout(() => ws.close(4000, "connect timeout"), this.options.connectTimeoutMs ?? 10_000);
-    ws.addEventListener("open", () => {
-      this.#openedAt = Date.now();
-    });
-    ws.addEventListener("message", (event) => this.#receive(event.data));
-    ws.addEventListener("close", (event) => this.#closed(ws, event.code, event.reason));
-  }
-
-  /** @param {unknown} data */
-  #receive(data) {
-    if (typeof data === "string") {
-      const frame = JSON.parse(data);
-      if (frame.type === "joined") return this.#joined(frame);
-      return this.#deliver({ ...frame, data: frame.data });
-    }
-    if (!(data instanceof ArrayBuffer)) return;
-    const length = new DataView(data).getUint32(0);
-    const header = JSON.parse(new TextDecoder().decode(new Uint8Array(data, HEADER_LENGTH_BYTES, length)));
-    this.#deliver({ ...header, data: data.slice(HEADER_LENGTH_BYTES + length) });
-  }
-
-  /** @param {{ position: string, recovered: boolean, replayed: number }} frame */
-  #joined(frame) {
-    clearTimeout(this.#connectTimer);
-    this.#position = frame.position;
-    this.readyState = RoomClient.OPEN;
-    /** @type {JoinedDetail} */
-    const detail = {
-      recovered: frame.recovered,
-      replayed: frame.replayed,
-      resumed: this.#joins > 0,
-      position: frame.position,
+    const resumed = this.#position !== null;
+    const socket = new this.#options.WebSocket(url.href);
+    socket.binaryType = "arraybuffer";
+    this.#socket = socket;
+    this.#timer = setTimeout(() => {
+      this.#forget(socket);
+      socket.close();
+      this.#closed(1006, CONNECT_TIMEOUT_REASON);
+    }, this.#options.connectTimeoutMs);
+    socket.onmessage = (event) => this.#frame(event.data, resumed);
+    socket.onclose = (event) => {
+      clearTimeout(this.#timer);
+      this.#forget(socket);
+      this.#closed(event.code, event.reason);
     };
-    this.#joins++;
+  }
+
+  /** @param {unknown} data @param {boolean} resumed */
+  #frame(data, resumed) {
+    const frame = readFrame(data, !this.#joined);
+    if (frame.kind === "joined") this.#join(frame.joined, resumed);
+    else if (frame.kind === "message") {
+      this.#position = frame.header.position;
+      this.dispatchEvent(new RoomMessageEvent(frame.data, frame.header));
+    } else if (frame.kind === "pong") this.dispatchEvent(new Event("pong"));
+    else this.dispatchEvent(new RoomErrorEvent(frame.problem));
+  }
+
+  /** @param {Joined} joined @param {boolean} resumed */
+  #join(joined, resumed) {
+    clearTimeout(this.#timer);
+    this.#joined = true;
+    this.#joinedAt = Date.now();
+    this.#position = joined.position;
+    this.protocol = this.#socket?.protocol ?? "";
+    this.readyState = RoomClient.OPEN;
     this.dispatchEvent(new Event("open"));
-    this.dispatchEvent(new CustomEvent("joined", { detail }));
-    for (const message of this.#queue.splice(0)) this.#ws?.send(message);
+    this.dispatchEvent(new JoinedEvent(joined, resumed));
+    for (const message of this.#queue.splice(0)) this.#socket?.send(message);
   }
 
-  /** @param {RoomMessage} message */
-  #deliver(message) {
-    this.#position = message.position;
-    this.dispatchEvent(Object.assign(new MessageEvent("message", { data: message.data }), { detail: message }));
-  }
-
-  /** @param {WebSocket} ws @param {number} code @param {string} reason */
-  #closed(ws, code, reason) {
-    if (ws !== this.#ws) return;
-    clearTimeout(this.#connectTimer);
-    this.#ws = null;
-    if (Date.now() - this.#openedAt >= (this.options.minUptimeMs ?? 5_000) && this.#openedAt > 0) this.#attempt = 0;
-    this.#openedAt = 0;
-    const advice = code === 4000 && reason === "connect timeout" ? "retry" : closeAdvice(code, this.#closedByUser);
-    if (advice === "stop" || (advice === "new-token" && !this.options.getToken)) return this.#stop(code, reason);
-    this.#scheduleRetry(code, reason, advice === "retry-later");
-  }
-
-  /** @param {number} code @param {string} reason @param {boolean} later */
-  #scheduleRetry(code, reason, later) {
-    this.readyState = RoomClient.CONNECTING;
-    const base = later ? (this.options.laterDelayMs ?? 5_000) : (this.options.minDelayMs ?? 500);
-    const ceiling = Math.min(this.options.maxDelayMs ?? 30_000, base * 2 ** this.#attempt++);
+  /** A socket ended: come back, wait longer, ask for a token, or stop. @param {number} code @param {string} reason */
+  #closed(code, reason) {
+    // Only a membership that lasted starts the backoff afresh: a server that admits and closes at once is not hammered.
+    if (this.#joined && Date.now() - this.#joinedAt >= this.#options.minUptimeMs) this.#attempt = 0;
+    this.#joined = false;
+    if (this.#closing) return this.#stop(code, reason, STOP_WHY.user);
+    const advice = closeAdvice(code, false);
+    if (advice === "stop" || (advice === "new-token" && this.#options.getToken === undefined))
+      return this.#stop(code, reason, STOP_WHY[advice]);
+    if (this.#attempt >= this.#options.maxRetries) return this.#stop(code, reason, STOP_WHY.retries);
+    if (advice === "new-token") this.#needToken = true;
+    const base = advice === "retry-later" ? this.#options.laterDelayMs : this.#options.minDelayMs;
+    const ceiling = Math.min(this.#options.maxDelayMs, base * this.#options.growth ** this.#attempt);
+    // Between half and all of the ceiling, so members dropped together do not all return together.
     const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-    this.dispatchEvent(new CustomEvent("reconnecting", { detail: { code, reason, delay, attempt: this.#attempt } }));
-    this.#timer = setTimeout(() => void this.#connect(), delay);
+    this.#attempt++;
+    this.readyState = RoomClient.CONNECTING;
+    this.#timer = setTimeout(() => this.#connect(), delay);
+    this.dispatchEvent(new ReconnectingEvent(code, reason, delay, this.#attempt));
   }
 
-  /** @param {number} code @param {string} reason */
-  #stop(code, reason) {
+  /** @param {number} code @param {string} reason @param {string} why */
+  #stop(code, reason, why) {
     if (this.readyState === RoomClient.CLOSED) return;
+    clearTimeout(this.#timer);
     this.readyState = RoomClient.CLOSED;
-    this.dispatchEvent(Object.assign(new Event("close"), { code, reason, wasClean: true }));
+    this.#queue.length = 0;
+    this.dispatchEvent(new RoomCloseEvent(code, reason, why));
+  }
+
+  /** Stops listening to `socket`: its later events are not ours. @param {WebSocket} socket */
+  #forget(socket) {
+    socket.onmessage = null;
+    socket.onclose = null;
+    if (this.#socket === socket) this.#socket = null;
   }
 }
 
-/** @param {ArrayBufferView} view */
+/** A view's bytes as an ArrayBuffer of their own. @param {ArrayBufferView} view */
 function copy(view) {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice().buffer;
 }

@@ -4,7 +4,7 @@
  * "resumed, N messages replayed", and shows every message once.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { rowData, waitForStatus } from "./browser.ts";
+import { rowData, waitForRow, waitForStatus } from "./browser.ts";
 import { browserSession } from "./browser-session.ts";
 import { startProxy, type TcpProxy } from "./tcp-proxy.ts";
 import { closeClient, openClient, waitForMessages } from "./ws-client.ts";
@@ -19,6 +19,18 @@ beforeAll(async () => {
 afterAll(() => proxy?.close());
 
 describe("the page in a room, when its connection drops", () => {
+  it("still shows the room's pong to its ping as an echo (a frame outside the envelopes)", async () => {
+    const room = `resume-ping-${Date.now()}`;
+    const { page } = await session.open(`${inject("httpUrl")}/`);
+    await waitForStatus(page, "open");
+    await page.fill("#room", room);
+    await page.click("#join");
+    await waitForStatus(page, "open");
+    await page.fill("#message", "ping");
+    await page.click("#send");
+    await waitForRow(page, "echo", "pong");
+  });
+
   it("resumes by itself and shows what it missed, once", async () => {
     const room = `resume-${Date.now()}`;
     const { page } = await session.open(`${proxy.httpUrl}/`);

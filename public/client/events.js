@@ -1,0 +1,85 @@
+// @ts-check
+/** What a RoomClient tells its listeners: one event class per kind, fields typed. */
+
+/** @import { Header, Joined, Payload } from "./frames.js" */
+
+/** The first frame of a positioned join: where the membership starts, whether `since` was honoured. */
+export class JoinedEvent extends Event {
+  /**
+   * @param {Joined} joined
+   * @param {boolean} resumed whether this join came back after a drop (`since` was sent)
+   */
+  constructor(joined, resumed) {
+    super("joined");
+    this.position = joined.position;
+    /** False: history no longer covered `since`; what was sent meanwhile is lost (reload it elsewhere). */
+    this.recovered = joined.recovered;
+    /** Message events from history that follow before live ones. */
+    this.replayed = joined.replayed;
+    /** With `recovered: false`: where history now starts. */
+    this.start = joined.start;
+    this.resumed = resumed;
+  }
+}
+
+/** A message from the room, out of its envelope. */
+export class RoomMessageEvent extends Event {
+  /**
+   * @param {Payload} data
+   * @param {Header} header
+   */
+  constructor(data, header) {
+    super("message");
+    this.data = data;
+    this.position = header.position;
+    /** The sending member's id (its token's `sub` in a private room). */
+    this.sender = header.sender;
+    /** When it entered the room, in ms since the epoch. */
+    this.time = header.time;
+    /** "http": published with `POST /rooms/:name`; null: sent by a member. */
+    this.via = header.via;
+  }
+}
+
+/** A connection ended and another is due after `delay` ms. */
+export class ReconnectingEvent extends Event {
+  /** @param {number} code @param {string} reason @param {number} delay @param {number} attempt */
+  constructor(code, reason, delay, attempt) {
+    super("reconnecting");
+    this.code = code;
+    this.reason = reason;
+    this.delay = delay;
+    this.attempt = attempt;
+  }
+}
+
+/** The client stopped for good: `why` says so in words. */
+export class RoomCloseEvent extends Event {
+  /** @param {number} code @param {string} reason @param {string} why */
+  constructor(code, reason, why) {
+    super("close");
+    this.code = code;
+    this.reason = reason;
+    this.why = why;
+  }
+}
+
+/** A frame off the contract: reported, skipped, and the client goes on. */
+export class RoomErrorEvent extends Event {
+  /** @param {string} message */
+  constructor(message) {
+    super("error");
+    this.message = message;
+  }
+}
+
+/**
+ * @typedef {object} RoomClientEventMap
+ * @property {JoinedEvent} joined
+ * @property {Event} open each join, after its joined frame (the WebSocket surface)
+ * @property {RoomMessageEvent} message
+ * @property {ReconnectingEvent} reconnecting
+ * @property {RoomCloseEvent} close
+ * @property {RoomErrorEvent} error
+ * @property {Event} pong the room's answer to a text `ping`
+ */
