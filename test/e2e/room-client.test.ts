@@ -22,6 +22,8 @@ const MAX_CONNECTIONS = 4;
 /** Two members per object: a client that drops may come back through another object. */
 const SHARD_CONNECTIONS = 2;
 const MAX_MESSAGE_BYTES = 64;
+/** Each object keeps this many messages: a client away for more cannot recover them. */
+const HISTORY_MESSAGES = 4;
 
 let server: DevServer;
 let proxy: TcpProxy;
@@ -37,6 +39,7 @@ beforeAll(async () => {
     ROOM_MAX_CONNECTIONS: String(MAX_CONNECTIONS),
     ROOM_SHARD_CONNECTIONS: String(SHARD_CONNECTIONS),
     MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES),
+    ROOM_HISTORY_MESSAGES: String(HISTORY_MESSAGES),
   });
   proxy = await startProxy(server.port);
   token = await mint("--sub", "tester", "--room", "rc-*", "--write");
@@ -180,6 +183,29 @@ describe("the room client", () => {
       "message",
       "message",
     ]);
+  });
+
+  it("says it could not recover when it was away for more than the history keeps, then goes live", async () => {
+    const room = roomName();
+    const alice = await sender(room);
+    const { client, events } = roomClient(room, { minDelayMs: 2000 });
+    await next(client, "joined");
+    await say(alice, ["a1"]);
+    await messages(events, 1);
+    const reconnecting = next(client, "reconnecting");
+    proxy.dropAll();
+    await reconnecting;
+    await say(
+      alice,
+      Array.from({ length: HISTORY_MESSAGES + 2 }, (_, i) => `b${i}`),
+    );
+    const joined = await next(client, "joined");
+    expect(joined).toMatchObject({ resumed: true, recovered: false });
+    expect(typeof joined.start).toBe("string");
+    await say(alice, ["live"]);
+    const got = await messages(events, 2 + joined.replayed);
+    expect(got.at(-1)?.data).toBe("live");
+    expect(got.map((m) => m.data)).not.toContain("b0");
   });
 
   it("queues what is sent while away and sends it once joined again", async () => {
