@@ -10,10 +10,9 @@ import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
 import { type DevServer, startDevServer } from "../test/e2e/dev-server.ts";
 import { closeClient, openClient } from "../test/e2e/ws-client.ts";
-import { DEFAULTS } from "./args.ts";
-import type { LoadSettings } from "./context.ts";
+import { fanoutPlan } from "./fanout-plan.ts";
 import { Progress } from "./progress.ts";
-import { type Plan, runPlan } from "./runner.ts";
+import { runPlan } from "./runner.ts";
 
 const SECRET = randomUUID() + randomUUID();
 const { values } = parseArgs({
@@ -74,24 +73,13 @@ try {
     }
   }
 
-  const settings: LoadSettings = {
-    ...DEFAULTS,
-    seconds,
+  const plan = fanoutPlan(
+    targets.map(({ label, server, query }) => ({ label, url: new URL(`${server.wsUrl}/ws${query}`) })),
     receivers,
-    senders: 4,
-    window: 4,
-    connections: null,
-    size: 32,
-    concurrency: 50,
-    closeTimeoutMs: 10_000,
-  };
-  const plan: Plan = {
-    scenarios: ["fanout"],
-    targets: targets.map(({ label, server, query }) => ({ label, url: new URL(`${server.wsUrl}/ws${query}`) })),
+    seconds,
     rounds,
-    settings,
-    connectTimeoutMs: 10_000,
-  };
+  );
+
   const [result] = await runPlan(plan, new Progress(process.stdout));
   if (result === undefined) throw new Error("no result");
   const mean = (xs: number[] = []) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);

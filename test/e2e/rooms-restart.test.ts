@@ -71,4 +71,57 @@ describe("a room over several objects across a kill of the whole server", () => 
     clients.push(refused);
     expect(await refused.closed).toEqual({ code: 1013, reason: "room full" });
   }, 180_000);
+
+  it("lets every positioned member resume with nothing missed, filling the room to its limit again", async () => {
+    await server?.stop();
+    if (storage !== undefined) await rm(storage, { recursive: true, force: true });
+    storage = await mkdtemp(join(tmpdir(), "edge-echo-restart-"));
+    server = await startDevServer(VARS, { persistTo: storage });
+    const room = `resume-${Date.now()}`;
+    const first: Client[] = [];
+    for (let i = 0; i < ROOM_CAP; i++) first.push(await openClient(`${server.wsUrl}/rooms/${room}?history=0`));
+    clients.push(...first);
+    const said = ["before 1", "before 2", "before 3"];
+    for (const [i, text] of said.entries()) first[i * 10]?.ws.send(text);
+    // Each hears the others' messages: its own come back only with echo.
+    for (const [i, member] of first.entries()) await waitForMessages(member, i % 10 === 0 && i < 30 ? 3 : 4);
+    const positions = first.map((member) => lastPosition(member));
+
+    const { port } = server;
+    await server.kill();
+    await Promise.all(first.map((client) => client.closed));
+    server = await startDevServer(VARS, { persistTo: storage, port });
+
+    // A third come back and talk before the rest return.
+    const back: Client[] = [];
+    for (let i = 0; i < 10; i++) back.push(await openClient(`${server.wsUrl}/rooms/${room}?since=${positions[i]}`));
+    clients.push(...back);
+    for (const member of back) await waitForMessages(member, 1);
+    back[0]?.ws.send("after 1");
+    back[1]?.ws.send("after 2");
+    for (const [i, member] of back.entries()) await waitForMessages(member, i < 2 ? 2 : 3);
+    for (let i = 10; i < ROOM_CAP; i++) {
+      const member = await openClient(`${server.wsUrl}/rooms/${room}?since=${positions[i]}`);
+      clients.push(member);
+      back.push(member);
+    }
+    for (const [i, member] of back.entries()) {
+      if (i < 10) continue;
+      const frames = await waitForMessages(member, 3);
+      expect(JSON.parse(frames[0]?.data.toString() ?? "{}")).toMatchObject({
+        type: "joined",
+        recovered: true,
+        replayed: 2,
+      });
+      expect(frames.slice(1).map((frame) => JSON.parse(frame.data.toString()).data)).toEqual(["after 1", "after 2"]);
+    }
+    expect(await roomInfo(room)).toMatchObject({ connections: 30, shards: 3 });
+  }, 180_000);
 });
+
+/** The position of the last frame a positioned member received. */
+function lastPosition(member: Client): string {
+  const frame = JSON.parse(member.received.at(-1)?.data.toString() ?? "{}");
+  if (typeof frame.position !== "string") throw new Error("no position received");
+  return frame.position;
+}

@@ -37,7 +37,8 @@ export class TokenExpiry {
 
   /** Before a message goes out: one comparison, unless some member's token is due. */
   beforeDelivery(now: number): void {
-    this.next ??= this.earliest();
+    // Found once after a wake; null (no token expires) is an answer too, not a reason to look again.
+    if (this.next === undefined) this.next = this.earliest();
     if (this.next !== null && now >= this.next) void this.closeDue(now);
   }
 

@@ -39,7 +39,7 @@ export type Verified =
 export async function verifyToken(token: string | null, secret: Uint8Array): Promise<Verified> {
   if (token === null || token === "") return { ok: false, problem: "token missing" };
   try {
-    const { payload } = await jwtVerify(token, secret, {
+    const { payload } = await jwtVerify(token, await keyFor(secret), {
       algorithms: ["HS256"],
       clockTolerance: CLOCK_SKEW_SECONDS,
       requiredClaims: ["exp", "sub"],
@@ -53,6 +53,18 @@ export async function verifyToken(token: string | null, secret: Uint8Array): Pro
   } catch (error) {
     return { ok: false, problem: error instanceof errors.JWTExpired ? "token expired" : "token invalid" };
   }
+}
+
+/** The secret imported once per isolate: importing it for every token would cost each join. */
+const keys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+
+function keyFor(secret: Uint8Array): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (key === undefined) {
+    key = crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+    keys.set(secret, key);
+  }
+  return key;
 }
 
 /** True when the grant names `room`, exactly or by a prefix entry (`team-*` admits `team-a`, not `teamx`). */

@@ -16,6 +16,20 @@ interface Page {
   position: string;
 }
 
+/**
+ * A positioned member hears "m1", leaves, and `missed` is said while it is away;
+ * returns the sender and the position to resume from.
+ */
+async function awayWhile(room: string, vars: Partial<Env>, missed: string[]) {
+  const [sender, witness] = [await joinRoom(room, { vars }), await joinRoom(room, { vars })];
+  const member = await joinPositioned(room, "history=0", vars);
+  sender.send("m1");
+  const [, seen] = await member.frameCount(2);
+  await drop(member.socket);
+  await say(sender, witness, ...missed);
+  return { sender, since: seen?.position };
+}
+
 /** Sends each text from `sender` and waits until `witness` (another member) has them all. */
 async function say(sender: WebSocket, witness: WebSocket, ...texts: string[]): Promise<void> {
   const arriving = waitForMessages(witness, texts.length);
@@ -80,18 +94,25 @@ describe("a positioned member", () => {
   it("is told recovered:false, and where history starts, when the window has passed its position", async () => {
     const vars = { ROOM_HISTORY_MESSAGES: "2" };
     const room = freshRoom();
-    const [sender, witness] = [await joinRoom(room, { vars }), await joinRoom(room, { vars })];
-    const first = await joinPositioned(room, "history=0", vars);
-    sender.send("m1");
-    const [, seen] = await first.frameCount(2);
-    await drop(first.socket);
-    await say(sender, witness, "m2", "m3", "m4", "m5");
-    const back = await joinPositioned(room, `since=${seen?.position}`, vars);
+    const { sender, since } = await awayWhile(room, vars, ["m2", "m3", "m4", "m5"]);
+    const back = await joinPositioned(room, `since=${since}`, vars);
     const [joined] = await back.frameCount(1);
     expect(joined).toMatchObject({ type: "joined", recovered: false, replayed: 0, start: expect.any(String) });
     sender.send("m6");
     await back.frameCount(2);
     expect(back.messages()).toEqual(["m6"]);
+  });
+});
+
+describe("the window in time", () => {
+  it("past ROOM_HISTORY_SECONDS, a resume is recovered:false and replays nothing", async () => {
+    const vars = { ROOM_HISTORY_SECONDS: "1" };
+    const room = freshRoom();
+    const { since } = await awayWhile(room, vars, ["m2"]);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const back = await joinPositioned(room, `since=${since}`, vars);
+    const [joined] = await back.frameCount(1);
+    expect(joined).toMatchObject({ type: "joined", recovered: false, replayed: 0 });
   });
 });
 
