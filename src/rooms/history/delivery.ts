@@ -32,8 +32,8 @@ export class PositionedDelivery {
   private vector: Position | null = null;
   /** Live messages for members still catching up, in order. */
   private readonly held = new Map<WebSocket, Entry[]>();
-  /** Whether each socket is positioned: fixed for its life, so read from its attachment once. */
-  private readonly positioned = new WeakMap<WebSocket, boolean>();
+  /** This object's positioned members: found from the attachments once after a wake, then kept. */
+  private positioned: Set<WebSocket> | null = null;
 
   constructor(
     private readonly kv: DurableObjectStorage["kv"],
@@ -45,11 +45,14 @@ export class PositionedDelivery {
   deliver(entry: Entry, size: number, sender: WebSocket | null, includeSender: boolean): void {
     const vector = advanced(this.delivered(), entry.origin, { epoch: entry.epoch, offset: entry.offset }, entry.time);
     this.vector = vector;
+    const positioned = this.positionedMembers();
+    // Nobody here is positioned: exactly the delivery of a room without history.
+    if (positioned.size === 0) return this.sendTo(this.sockets(), sender, entry.data, size, includeSender);
     const verbatim: WebSocket[] = [];
     const shared: WebSocket[] = [];
     const ahead: [WebSocket, Member][] = [];
     for (const socket of this.sockets()) {
-      if (!this.isPositioned(socket)) {
+      if (!positioned.has(socket)) {
         verbatim.push(socket);
         continue;
       }
@@ -69,6 +72,7 @@ export class PositionedDelivery {
 
   /** A positioned member just accepted: live messages wait until its catch-up is sent. */
   hold(socket: WebSocket): void {
+    this.positionedMembers().add(socket);
     this.held.set(socket, []);
   }
 
@@ -101,6 +105,7 @@ export class PositionedDelivery {
   /** The member left while catching up. */
   forget(socket: WebSocket): void {
     this.held.delete(socket);
+    this.positioned?.delete(socket);
   }
 
   /** The vector, read from storage after a wake. */
@@ -126,13 +131,12 @@ export class PositionedDelivery {
     if (left.length !== member.floors?.length) this.setFloors(socket, left);
   }
 
-  private isPositioned(socket: WebSocket): boolean {
-    let positioned = this.positioned.get(socket);
-    if (positioned === undefined) {
-      positioned = parseMember(socket.deserializeAttachment())?.positioned === true;
-      this.positioned.set(socket, positioned);
+  private positionedMembers(): Set<WebSocket> {
+    if (this.positioned === null) {
+      const found = this.sockets().filter((socket) => parseMember(socket.deserializeAttachment())?.positioned === true);
+      this.positioned = new Set(found);
     }
-    return positioned;
+    return this.positioned;
   }
 
   private setFloors(socket: WebSocket, floors: Floors): void {

@@ -41,6 +41,8 @@ export class Shard {
   /** Joins this shard holds a place for while the directory admits them. */
   private reserved = 0;
   private readonly stamps = new CountStamps();
+  /** The shard list as stored; undefined until read. */
+  private list: ShardList | null | undefined;
   private readonly reportRetry: AlarmRetry;
   private readonly linkRetry: AlarmRetry;
 
@@ -96,6 +98,7 @@ export class Shard {
     const stored = this.storedList();
     if (stored !== null && stored.version >= list.version) return;
     this.ctx.storage.kv.put(SHARDS_KEY, list);
+    this.list = list;
     this.relay.follow(list);
   }
 
@@ -179,7 +182,10 @@ export class Shard {
       await this.toDirectory((directory) => directory.report(this.address.index, this.stamps.reading(count)));
       this.reportRetry.succeeded();
       // Out of the room with nothing owed: the shard keeps nothing in storage.
-      if (count === 0 && this.occupancy() === 0 && !this.relay.owes) this.ctx.storage.kv.delete(SHARDS_KEY);
+      if (count === 0 && this.occupancy() === 0 && !this.relay.owes) {
+        this.ctx.storage.kv.delete(SHARDS_KEY);
+        this.list = null;
+      }
     } catch (error) {
       logError("room_report_failed", error, { room: this.address.room, shard: this.address.index, count });
       await this.reportRetry.later();
@@ -203,8 +209,10 @@ export class Shard {
     }
   }
 
+  /** The stored list, read from storage once per wake: `current` asks for it on every relayed batch. */
   private storedList(): ShardList | null {
-    return parseShardList(this.ctx.storage.kv.get(SHARDS_KEY));
+    if (this.list === undefined) this.list = parseShardList(this.ctx.storage.kv.get(SHARDS_KEY));
+    return this.list;
   }
 
   private stub(index: number): RoomStub {
