@@ -1,13 +1,10 @@
 // @ts-check
 /**
- * RoomClient: a member of an edge-echo room that loses nothing. It joins positioned
- * (`?history=N` the first time, `?since=<last position>` after), reads and checks the
- * room's envelopes (frames.js), keeps the last position, and after a close that invites
- * it (close-policy.js) comes back with backoff and jitter and resumes right after the last
- * message it delivered. It has a WebSocket's surface (send, close, readyState, url,
- * open/message/close events), so it drops in where a socket was; binary messages arrive as
- * ArrayBuffer, as from a socket whose binaryType is "arraybuffer". No dependencies:
- * browsers import `/client/room-client.js`, Node 22+ the files. docs/client-module.md.
+ * RoomClient: a room member that loses nothing. It joins positioned (`?history=N`, then
+ * `?since=<last position>`), checks the envelopes (frames.js), and after a close that invites
+ * it (close-policy.js) comes back with backoff and resumes after the last message delivered.
+ * It has a WebSocket's surface (binary as ArrayBuffer), so it drops in where a socket was.
+ * No dependencies; browsers and Node 22+. docs/client-module.md.
  */
 import { closeAdvice } from "../close-policy.js";
 import { JoinedEvent, ReconnectingEvent, RoomCloseEvent, RoomErrorEvent, RoomMessageEvent } from "./events.js";
@@ -32,6 +29,8 @@ export { JoinedEvent, ReconnectingEvent, RoomCloseEvent, RoomErrorEvent, RoomMes
  * @property {number} [connectTimeoutMs] from opening a socket to its `joined` frame; default 10000
  * @property {number} [maxQueued] sends kept while not joined; past it `send` returns false; default 100
  * @property {number} [maxRetries] failed attempts in a row before giving up; default Infinity
+ * @property {number} [pingIntervalMs] while joined, send the room a text `ping` this often and take
+ *   a connection that answers nothing by the next one as dropped (1006); default 0, off
  */
 
 /** Why the client stopped, in words, by what stopped it. */
@@ -42,12 +41,11 @@ const STOP_WHY = {
   user: "closed by the user",
 };
 const CONNECT_TIMEOUT_REASON = "no joined frame within connectTimeoutMs";
+/** Rooms answer this text with `pong` themselves, without waking their object: a free liveness check. */
+const PING = "ping";
+const PING_TIMEOUT_REASON = "nothing heard within pingIntervalMs of a ping";
 
-/**
- * One member of a room, across as many connections as it takes. Listen with `on(type, fn)`
- * (typed) or `addEventListener`: `joined`, `open` (each join), `message`, `reconnecting`,
- * `close` (it stopped for good), `error` (a frame off the contract), `pong`.
- */
+/** One member of a room, across as many connections as it takes; its events: RoomClientEventMap. */
 export class RoomClient extends EventTarget {
   static CONNECTING = 0;
   static OPEN = 1;
@@ -64,6 +62,8 @@ export class RoomClient extends EventTarget {
   #joinedAt = 0;
   #closing = false;
   /** @type {ReturnType<typeof setTimeout> | undefined} */ #timer;
+  /** @type {ReturnType<typeof setInterval> | undefined} */ #heartbeat;
+  #heard = true;
   /** @type {(string | ArrayBuffer)[]} */ #queue = [];
   /** 0 connecting or waiting to reconnect, 1 joined, 3 stopped: a WebSocket's numbers. */
   readyState = RoomClient.CONNECTING;
@@ -92,6 +92,7 @@ export class RoomClient extends EventTarget {
       connectTimeoutMs: 10_000,
       maxQueued: 100,
       maxRetries: Number.POSITIVE_INFINITY,
+      pingIntervalMs: 0,
       ...options,
     };
     // After this task's code, so listeners added right after `new` hear every event.
@@ -178,6 +179,7 @@ export class RoomClient extends EventTarget {
 
   /** @param {unknown} data @param {boolean} resumed */
   #frame(data, resumed) {
+    this.#heard = true;
     const frame = readFrame(data, !this.#joined);
     if (frame.kind === "joined") this.#join(frame.joined, resumed);
     else if (frame.kind === "message") {
@@ -198,6 +200,26 @@ export class RoomClient extends EventTarget {
     this.dispatchEvent(new Event("open"));
     this.dispatchEvent(new JoinedEvent(joined, resumed));
     for (const message of this.#queue.splice(0)) this.#socket?.send(message);
+    if (this.#options.pingIntervalMs > 0) this.#beat(this.#socket);
+  }
+
+  /**
+   * A connection can die without a close (a phone changing networks, a sleeping laptop): only
+   * a frame heard proves it alive. @param {WebSocket | null} socket
+   */
+  #beat(socket) {
+    this.#heard = true;
+    this.#heartbeat = setInterval(() => {
+      if (socket === null || this.#socket !== socket) return clearInterval(this.#heartbeat);
+      if (this.#heard) {
+        this.#heard = false;
+        socket.send(PING);
+        return;
+      }
+      this.#forget(socket);
+      socket.close();
+      this.#closed(1006, PING_TIMEOUT_REASON);
+    }, this.#options.pingIntervalMs);
   }
 
   /** A socket ended: come back, wait longer, ask for a token, or stop. @param {number} code @param {string} reason */
@@ -232,6 +254,7 @@ export class RoomClient extends EventTarget {
 
   /** Stops listening to `socket`: its later events are not ours. @param {WebSocket} socket */
   #forget(socket) {
+    clearInterval(this.#heartbeat);
     socket.onmessage = null;
     socket.onclose = null;
     if (this.#socket === socket) this.#socket = null;

@@ -122,6 +122,26 @@ describe("the room client's reconnect policy", () => {
     expect(client.position).toBe("p1");
   });
 
+  it("pings while joined, and takes a connection that answers nothing as dropped", async () => {
+    let pings = 0;
+    let answer = true;
+    const url = await fakeRoom((socket) => {
+      socket.send(joinedFrame("p0"));
+      socket.on("message", (data) => {
+        if (String(data) !== "ping") return;
+        pings++;
+        if (answer) socket.send("pong");
+      });
+    });
+    const client = start(url, { pingIntervalMs: 100, minDelayMs: 10_000 });
+    const pongs = await collect(client, "pong", 3);
+    expect(pongs).toHaveLength(3);
+    answer = false;
+    const [dropped] = await collect(client, "reconnecting", 1);
+    expect(dropped).toMatchObject({ code: 1006, reason: "nothing heard within pingIntervalMs of a ping" });
+    expect(pings).toBe(4);
+  });
+
   it("stops after maxRetries attempts in a row, with the last close", async () => {
     const url = await fakeRoom((socket) => socket.close(1011, "broken"));
     const client = start(url, { minDelayMs: 10, maxRetries: 2 });

@@ -266,6 +266,14 @@ describe("the room client", () => {
     expect(events.map((e) => e.type)).toEqual(["joined", "close"]);
   });
 
+  it("with pingIntervalMs, is kept alive by the room's own pong (no drop, no reconnect)", async () => {
+    const { client, events } = roomClient(roomName(), { pingIntervalMs: 150 });
+    await next(client, "joined");
+    for (let i = 0; i < 3; i++) await next(client, "pong");
+    expect(events.map((e) => e.type)).toEqual(["joined"]);
+    expect(client.readyState).toBe(RoomClient.OPEN);
+  });
+
   it("stops at the user's close and says so", async () => {
     const { client } = roomClient(roomName());
     await next(client, "joined");
