@@ -47,7 +47,10 @@ export class PositionedDelivery {
     this.vector = vector;
     const positioned = this.positionedMembers();
     // Nobody here is positioned: exactly the delivery of a room without history.
-    if (positioned.size === 0) return this.sendTo(this.sockets(), sender, entry.data, size, includeSender);
+    if (positioned.size === 0) {
+      this.sendTo(this.sockets(), sender, entry.data, size, includeSender);
+      return;
+    }
     const verbatim: WebSocket[] = [];
     const shared: WebSocket[] = [];
     const ahead: [WebSocket, Member][] = [];
