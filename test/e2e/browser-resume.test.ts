@@ -1,11 +1,13 @@
 /**
  * The page's room mode in a real Chromium, through a TCP proxy that drops its
  * connection: the page resumes by itself (public/client/room-client.js), says
- * "resumed, N messages replayed", and shows every message once.
+ * "resumed, N messages replayed", and shows every message once; on a server whose
+ * history is shorter than the gap, it says "could not recover".
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { rowData, waitForRow, waitForStatus } from "./browser.ts";
 import { browserSession } from "./browser-session.ts";
+import { startDevServer } from "./dev-server.ts";
 import { startProxy, type TcpProxy } from "./tcp-proxy.ts";
 import { closeClient, openClient, waitForMessages } from "./ws-client.ts";
 
@@ -64,6 +66,34 @@ describe("the page in a room, when its connection drops", () => {
     } finally {
       await closeClient(sender);
       await closeClient(witness);
+    }
+  });
+
+  it("says it could not recover when the room kept less than it missed", async () => {
+    // The page joins with ?history=20, which a server keeping fewer refuses (400).
+    const server = await startDevServer({ ROOM_HISTORY_MESSAGES: "20" });
+    const short = await startProxy(server.port);
+    const sender = await openClient(`${server.wsUrl}/rooms/short?echo=1`);
+    try {
+      const { page } = await session.open(`${short.httpUrl}/`);
+      await waitForStatus(page, "open");
+      await page.fill("#room", "short");
+      await page.click("#join");
+      expect(await waitForStatus(page, "open")).toBe("Open · room short");
+      short.dropAll();
+      for (let i = 0; i < 25; i++) sender.ws.send(`m${i}`);
+      await waitForMessages(sender, 25);
+      await page.waitForFunction(
+        () => [...document.querySelectorAll("#log li")].some((li) => li.textContent?.includes("could not recover")),
+        null,
+        { timeout: 15_000 },
+      );
+      await waitForStatus(page, "open");
+      expect(await rowData(page, "peer")).not.toContain("m0");
+    } finally {
+      await closeClient(sender);
+      await short.close();
+      await server.stop();
     }
   });
 });
