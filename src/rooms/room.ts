@@ -1,65 +1,41 @@
 /**
  * A broadcast room: one Durable Object per room name and, past
  * ROOM_SHARD_CONNECTIONS members, further objects of the same room (shards).
- * Each holds its members' sockets through the WebSocket Hibernation API. A
- * message goes to its shard's members at once and to every other shard through a
- * link (./link.ts); shard 0 also keeps the room's directory (./directory.ts).
+ * Each holds its members' sockets through the WebSocket Hibernation API. This
+ * class is the object's surface: the join (./joins.ts), the message path
+ * (./traffic.ts), history (./history/), and the calls the room's objects make to
+ * each other (./shards/); shard 0 also keeps the room's directory.
  */
 import { DurableObject } from "cloudflare:workers";
 import { refusedSocket } from "../http/refused-socket";
 import { type LogFields, logError, logEvent } from "../log";
-import {
-  CLOSE_FORBIDDEN,
-  CLOSE_INTERNAL_ERROR,
-  CLOSE_MESSAGE_TOO_BIG,
-  CLOSE_POLICY_VIOLATION,
-  CLOSE_TOKEN_REFUSED,
-  CLOSE_TRY_AGAIN_LATER,
-  closeReplyFor,
-} from "../protocol/close-codes";
-import { messageBytes } from "../protocol/frames";
+import { CLOSE_INTERNAL_ERROR, CLOSE_TOKEN_REFUSED, closeReplyFor } from "../protocol/close-codes";
 import { TOKEN_EXPIRED_REASON, TokenExpiry } from "./access/expiry";
 import { Alarms } from "./alarms";
 import type { HistoryQuery, HistoryRead } from "./history/catch-up";
 import { parsePosition } from "./history/position";
 import { parseHistoryQuery } from "./history/read";
 import { type HistoryPage, RoomHistory } from "./history/room-history";
-import type { Entry } from "./history/store";
-import { type HistoryWindow, JOIN_TICKET_HEADER, type JoinTicket, parseHistoryWindow, parseJoinTicket } from "./member";
+import { Joins } from "./joins";
+import { type HistoryWindow, JOIN_TICKET_HEADER, parseHistoryWindow, parseJoinTicket } from "./member";
 import { Members } from "./members";
 import { type CountReading, parseCountReading } from "./shards/count-reading";
 import type { Admission, RoomCount } from "./shards/directory";
-import { DIRECTORY_SHARD, parseShardList, type ShardList } from "./shards/names";
-import { placeAt, ROOM_BUSY_REASON, ROOM_FULL_REASON } from "./shards/placement";
+import { parseShardList, type ShardList } from "./shards/names";
 import {
   type LargeRelay,
   type Payload,
   parseLargeRelay,
   parseRelayBatch,
   type RelayBatch,
-  type RelayMeta,
 } from "./shards/relay-messages";
 import { Shard } from "./shards/shard";
+import { Traffic } from "./traffic";
 import { isIntegerIn } from "./validate";
 
 /** The keep-alive pair the runtime answers itself, so a member's keep-alives never wake the room. */
 export const KEEPALIVE_REQUEST = "ping";
 export const KEEPALIVE_RESPONSE = "pong";
-/** Where a message entering the room came from. */
-interface Origin {
-  /** The sender's socket; null for a message that came another way. */
-  readonly socket: WebSocket | null;
-  /** The sender's id: its token's `sub` in a private room, else its socket's id; the publisher's. */
-  readonly sender: string;
-  /** The sender receives its own message too. */
-  readonly echo: boolean;
-  /** "http": published with `POST /rooms/:name`. */
-  readonly via: "http" | null;
-}
-
-/** The close reason (with 4403) for a read-only member that sent a message: nothing of it was relayed. */
-export const READ_ONLY_SENT_REASON = "read-only member: this token does not allow sending";
-
 /** Bound for the integers other shards send. */
 const MAX = Number.MAX_SAFE_INTEGER;
 
@@ -90,6 +66,22 @@ export class Room extends DurableObject<Env> {
     this.alarms,
     (socket) => this.members.close(socket, CLOSE_TOKEN_REFUSED, TOKEN_EXPIRED_REASON),
   );
+  private readonly joins = new Joins({
+    ctx: this.ctx,
+    members: this.members,
+    history: this.history,
+    expiry: this.expiry,
+    shard: () => this.shard,
+    countChanged: () => this.countChanged(),
+  });
+  private readonly traffic = new Traffic({
+    ctx: this.ctx,
+    members: this.members,
+    history: this.history,
+    expiry: this.expiry,
+    shard: () => this.shard,
+    countChanged: () => void this.countChanged(),
+  });
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -101,55 +93,11 @@ export class Room extends DurableObject<Env> {
     try {
       const ticket = parseJoinTicket(request.headers.get(JOIN_TICKET_HEADER));
       if (ticket === null) throw new TypeError(`missing or malformed ${JOIN_TICKET_HEADER} header`);
-      return this.shard.directory === null ? await this.joinShard(ticket) : await this.joinDirectory(ticket);
+      return await this.joins.take(ticket);
     } catch (error) {
       logError("room_join_failed", error, this.where());
       return refusedSocket(CLOSE_INTERNAL_ERROR, "could not join the room", null);
     }
-  }
-
-  /** Shard 0 takes a join while it has places; else the directory sends it to another shard. */
-  private async joinDirectory(ticket: JoinTicket): Promise<Response> {
-    const local = () => this.members.count();
-    const placement = await this.directory.place(local, ticket.shardConnections, ticket.maxConnections);
-    if (placement.kind === "shard") return placeAt(placement.index);
-    if (placement.kind === "full") return refusedSocket(CLOSE_TRY_AGAIN_LATER, ROOM_FULL_REASON, ticket.protocol);
-    return this.accept(ticket);
-  }
-
-  /**
-   * Any other shard: full, it sends the join back to the directory, having told it
-   * so. Else it holds a place while the directory checks the room's total, which
-   * joins on every shard pass one at a time, so racing joins never overfill.
-   */
-  private async joinShard(ticket: JoinTicket): Promise<Response> {
-    if (this.shard.occupancy() >= ticket.shardConnections) {
-      await this.countChanged();
-      return placeAt(DIRECTORY_SHARD);
-    }
-    const admission = await this.shard.admit(ticket.maxConnections);
-    try {
-      if (admission.kind === "admitted") return this.accept(ticket);
-    } finally {
-      this.shard.release();
-    }
-    void this.countChanged();
-    const reason = admission.kind === "full" ? ROOM_FULL_REASON : ROOM_BUSY_REASON;
-    return refusedSocket(CLOSE_TRY_AGAIN_LATER, reason, ticket.protocol);
-  }
-
-  /** Lets the member in; a token that will expire asks for a wake at its `exp`. */
-  private accept(ticket: JoinTicket): Response {
-    const { response, socket } = this.members.accept(ticket);
-    this.ctx.waitUntil(this.expiry.joined(ticket.access.expires));
-    this.history.configure(ticket.history);
-    if (ticket.position !== null)
-      this.history.join(
-        socket,
-        ticket.position,
-        this.shard.historySources((query) => this.history.read(query)),
-      );
-    return response;
   }
 
   /** Shard 0: members in the whole room and the objects it spans (see `COUNT_TRUSTED_MS`). */
@@ -163,40 +111,7 @@ export class Room extends DurableObject<Env> {
   }
 
   override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
-    // Closed by us a moment ago (too big, too fast): the rest of its pipeline is dropped.
-    if (socket.readyState !== WebSocket.OPEN) return;
-    const member = this.members.memberOf(socket);
-    if (member === null) return;
-    const size = messageBytes(message);
-    if (TokenExpiry.expired(member, Date.now())) {
-      this.members.close(socket, CLOSE_TOKEN_REFUSED, TOKEN_EXPIRED_REASON);
-    } else if (!member.write) {
-      this.members.close(socket, CLOSE_FORBIDDEN, READ_ONLY_SENT_REASON);
-    } else if (size > member.maxMessageBytes) {
-      const reason = `message of ${size} bytes exceeds the ${member.maxMessageBytes}-byte limit`;
-      this.members.close(socket, CLOSE_MESSAGE_TOO_BIG, reason);
-    } else if (!this.members.withinRate(member)) {
-      const reason = `rate limit: over ${member.maxMessagesPerSecond} messages per second`;
-      this.members.close(socket, CLOSE_POLICY_VIOLATION, reason);
-    } else {
-      this.originate(message, size, { socket, sender: member.sub ?? member.id, echo: member.echo, via: null });
-    }
-  }
-
-  /**
-   * A message entering the room at this object: to its members at once, and to every
-   * other shard through its link. Every way into the room (a member's socket, a publish)
-   * comes through here.
-   */
-  private originate(message: Payload, size: number, origin: Origin): void {
-    // Written first: the runtime holds every frame sent after it until the write is stored.
-    const entry = this.history.enter(message, origin.sender, origin.via);
-    this.deliver(entry, message, size, origin.socket, origin.echo);
-    // Not returned: the runtime holds a socket's next message until the handler's promise settles.
-    // Calls in flight keep the object from eviction (compatibility date 2026-10-01 on); waitUntil says so.
-    const meta = entry === null ? undefined : metaOf(entry);
-    const relayed = this.shard.relay.send(message, origin.sender, meta);
-    if (relayed !== undefined) this.ctx.waitUntil(relayed);
+    this.traffic.fromMember(socket, message);
   }
 
   /**
@@ -208,7 +123,7 @@ export class Room extends DurableObject<Env> {
     if ((typeof message !== "string" && !(message instanceof ArrayBuffer)) || typeof sender !== "string" || !history)
       throw new TypeError("malformed publish");
     this.history.configure(history);
-    this.originate(message, messageBytes(message), { socket: null, sender, echo: false, via: "http" });
+    this.traffic.published(message, sender);
   }
 
   /** Any shard: its own history, for a catch-up elsewhere. */
@@ -241,7 +156,7 @@ export class Room extends DurableObject<Env> {
   relay(batch: RelayBatch): void {
     const parsed = parseRelayBatch(batch);
     if (parsed === null) throw new TypeError("malformed relay batch");
-    this.receive(parsed.from, parsed.incarnation, parsed.missed, parsed.messages, parsed.meta);
+    this.traffic.relayed(parsed.from, parsed.incarnation, parsed.missed, parsed.messages, parsed.meta);
   }
 
   /** Another shard's member's message too large for `relay`, as a stream of its bytes. */
@@ -250,25 +165,8 @@ export class Room extends DurableObject<Env> {
     if (parsed === null) throw new TypeError("malformed large relay");
     const bytes = await new Response(parsed.body).arrayBuffer();
     const payload = parsed.text ? new TextDecoder().decode(bytes) : bytes;
-    this.receive(parsed.from, parsed.incarnation, parsed.missed, [payload], parsed.meta ? [parsed.meta] : undefined);
-  }
-
-  private receive(
-    from: number,
-    incarnation: number,
-    missed: number,
-    messages: readonly Payload[],
-    meta: readonly RelayMeta[] | undefined,
-  ): void {
-    // Meant for an earlier life of this shard: its members left, and today's joined after.
-    if (!this.shard.current(incarnation)) return;
-    if (missed > 0) this.members.missed(from, missed);
-    messages.forEach((message, at) => {
-      const entry = this.history.relayed(from, message, meta?.[at]);
-      this.deliver(entry, message, messageBytes(message), null, false);
-    });
-    // Relayed to with nobody here: a restart lost this shard's sockets, and the directory still counts them.
-    if (this.shard.occupancy() === 0) void this.countChanged();
+    const meta = parsed.meta ? [parsed.meta] : undefined;
+    this.traffic.relayed(parsed.from, parsed.incarnation, parsed.missed, [payload], meta);
   }
 
   /** The directory's new shard list; one older than this shard's is ignored. */
@@ -324,13 +222,6 @@ export class Room extends DurableObject<Env> {
     return this.countChanged();
   }
 
-  /** To this object's members: in an envelope to positioned ones when the message is in history. */
-  private deliver(entry: Entry | null, message: Payload, size: number, sender: WebSocket | null, echo: boolean): void {
-    this.expiry.beforeDelivery(Date.now());
-    if (entry === null) this.members.deliver(sender, message, size, echo);
-    else this.history.delivery.deliver(entry, size, sender, echo);
-  }
-
   /** Shards but the directory tell it their count changed; the directory counts its own members live. */
   private countChanged(): Promise<void> | undefined {
     this.shard.directory?.emptied(this.members.count());
@@ -355,10 +246,4 @@ export class Room extends DurableObject<Env> {
       ? { room: this.ctx.id.name ?? this.ctx.id.toString() }
       : { room: address.room, shard: address.index };
   }
-}
-
-/** What a relay carries of an entry, beside its bytes. */
-function metaOf(entry: Entry): RelayMeta {
-  const { epoch, offset, time, sender, via } = entry;
-  return { epoch, offset, time, sender, via };
 }

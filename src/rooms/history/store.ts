@@ -120,24 +120,12 @@ export class HistoryStore {
 
   /** Messages after `offset` (oldest first), within the window, up to `limit` and `MAX_PAGE_BYTES`. */
   after(offset: number, limit: number, now: number): Entry[] {
-    const cursor = this.storage.sql.exec(
-      "SELECT * FROM history WHERE offset > ? AND time >= ? ORDER BY offset LIMIT ?",
-      offset,
-      this.cutoff(now),
-      limit,
-    );
-    return this.page(cursor);
+    return this.select("offset > ?", offset, limit, now);
   }
 
   /** Messages newer than `time` (oldest first), within the window, up to `limit` and `MAX_PAGE_BYTES`. */
   newerThan(time: number, limit: number, now: number): Entry[] {
-    const cursor = this.storage.sql.exec(
-      "SELECT * FROM history WHERE time > ? AND time >= ? ORDER BY offset LIMIT ?",
-      time,
-      this.cutoff(now),
-      limit,
-    );
-    return this.page(cursor);
+    return this.select("time > ?", time, limit, now);
   }
 
   /** The last `count` messages within the window, oldest first. */
@@ -191,6 +179,11 @@ export class HistoryStore {
       if (part.data instanceof ArrayBuffer) bytes.set(new Uint8Array(part.data), Number(part.part) * PART_BYTES);
     }
     return bytes.buffer;
+  }
+
+  private select(condition: "offset > ?" | "time > ?", value: number, limit: number, now: number): Entry[] {
+    const query = `SELECT * FROM history WHERE ${condition} AND time >= ? ORDER BY offset LIMIT ?`;
+    return this.page(this.storage.sql.exec(query, value, this.cutoff(now), limit));
   }
 
   private cutoff(now: number): number {

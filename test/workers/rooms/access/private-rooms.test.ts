@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { TOKEN_EXPIRED_REASON } from "../../../../src/rooms/access/expiry";
-import { READ_ONLY_SENT_REASON, Room } from "../../../../src/rooms/room";
+import { Room } from "../../../../src/rooms/room";
+import { READ_ONLY_SENT_REASON } from "../../../../src/rooms/traffic";
 import { accept, fetchWithVars, upgradeHeaders, waitForClose, waitForMessage, waitForMessages } from "../../helpers";
 import { freshRoom } from "../helpers";
 import { SECRET, TOKEN_VARS, token } from "./tokens";

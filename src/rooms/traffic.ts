@@ -1,0 +1,124 @@
+/**
+ * The message path through one room object: what a member sends (checked, then let
+ * into the room), what a backend publishes, and what other objects relay here. A
+ * message entering the room is written to history first, delivered to this object's
+ * members at once, and handed to the links to every other object.
+ */
+import {
+  CLOSE_FORBIDDEN,
+  CLOSE_MESSAGE_TOO_BIG,
+  CLOSE_POLICY_VIOLATION,
+  CLOSE_TOKEN_REFUSED,
+} from "../protocol/close-codes";
+import { messageBytes } from "../protocol/frames";
+import { TOKEN_EXPIRED_REASON, TokenExpiry } from "./access/expiry";
+import type { RoomHistory } from "./history/room-history";
+import type { Entry } from "./history/store";
+import type { Members } from "./members";
+import type { Payload, RelayMeta } from "./shards/relay-messages";
+import type { Shard } from "./shards/shard";
+
+/** The close reason (with 4403) for a read-only member that sent a message: nothing of it was relayed. */
+export const READ_ONLY_SENT_REASON = "read-only member: this token does not allow sending";
+
+/** Where a message entering the room came from. */
+interface Origin {
+  /** The sender's socket; null for a message that came another way. */
+  readonly socket: WebSocket | null;
+  /** The sender's id: its token's `sub` in a private room, else its socket's id; the publisher's. */
+  readonly sender: string;
+  /** The sender receives its own message too. */
+  readonly echo: boolean;
+  /** "http": published with `POST /rooms/:name`. */
+  readonly via: "http" | null;
+}
+
+/** What the path uses of its object. */
+export interface TrafficPorts {
+  readonly ctx: DurableObjectState;
+  readonly members: Members;
+  readonly history: RoomHistory;
+  readonly expiry: TokenExpiry;
+  readonly shard: () => Shard;
+  /** This object's count changed without a member's own close (it was relayed to with nobody here). */
+  readonly countChanged: () => void;
+}
+
+export class Traffic {
+  constructor(private readonly ports: TrafficPorts) {}
+
+  /** A member's message: checked against its token and limits, then let into the room. */
+  fromMember(socket: WebSocket, message: Payload): void {
+    const { members } = this.ports;
+    // Closed by us a moment ago (too big, too fast): the rest of its pipeline is dropped.
+    if (socket.readyState !== WebSocket.OPEN) return;
+    const member = members.memberOf(socket);
+    if (member === null) return;
+    const size = messageBytes(message);
+    if (TokenExpiry.expired(member, Date.now())) {
+      members.close(socket, CLOSE_TOKEN_REFUSED, TOKEN_EXPIRED_REASON);
+    } else if (!member.write) {
+      members.close(socket, CLOSE_FORBIDDEN, READ_ONLY_SENT_REASON);
+    } else if (size > member.maxMessageBytes) {
+      const reason = `message of ${size} bytes exceeds the ${member.maxMessageBytes}-byte limit`;
+      members.close(socket, CLOSE_MESSAGE_TOO_BIG, reason);
+    } else if (!members.withinRate(member)) {
+      const reason = `rate limit: over ${member.maxMessagesPerSecond} messages per second`;
+      members.close(socket, CLOSE_POLICY_VIOLATION, reason);
+    } else {
+      this.originate(message, size, { socket, sender: member.sub ?? member.id, echo: member.echo, via: null });
+    }
+  }
+
+  /** A message published over HTTP, as if a member had sent it. */
+  published(message: Payload, sender: string): void {
+    this.originate(message, messageBytes(message), { socket: null, sender, echo: false, via: "http" });
+  }
+
+  /** Another object's members' messages, in the order it received them. */
+  relayed(
+    from: number,
+    incarnation: number,
+    missed: number,
+    messages: readonly Payload[],
+    meta?: readonly RelayMeta[],
+  ): void {
+    const shard = this.ports.shard();
+    // Meant for an earlier life of this shard: its members left, and today's joined after.
+    if (!shard.current(incarnation)) return;
+    if (missed > 0) this.ports.members.missed(from, missed);
+    messages.forEach((message, at) => {
+      const entry = this.ports.history.relayed(from, message, meta?.[at]);
+      this.deliver(entry, message, messageBytes(message), null, false);
+    });
+    // Relayed to with nobody here: a restart lost this shard's sockets, and the directory still counts them.
+    if (shard.occupancy() === 0) this.ports.countChanged();
+  }
+
+  /**
+   * A message entering the room at this object: to its members at once, and to every
+   * other shard through its link. Every way into the room comes through here.
+   */
+  private originate(message: Payload, size: number, origin: Origin): void {
+    // Written first: the runtime holds every frame sent after it until the write is stored.
+    const entry = this.ports.history.enter(message, origin.sender, origin.via);
+    this.deliver(entry, message, size, origin.socket, origin.echo);
+    // Not returned: the runtime holds a socket's next message until the handler's promise settles.
+    // Calls in flight keep the object from eviction (compatibility date 2026-10-01 on); waitUntil says so.
+    const relayed = this.ports.shard().relay.send(message, origin.sender, entry === null ? undefined : metaOf(entry));
+    if (relayed !== undefined) this.ports.ctx.waitUntil(relayed);
+  }
+
+  /** To this object's members: in an envelope to positioned ones when the message is in history. */
+  private deliver(entry: Entry | null, message: Payload, size: number, sender: WebSocket | null, echo: boolean): void {
+    this.ports.expiry.beforeDelivery(Date.now());
+    if (entry === null) this.ports.members.deliver(sender, message, size, echo);
+    else this.ports.history.delivery.deliver(entry, size, sender, echo);
+  }
+}
+
+/** What a relay carries of an entry, beside its bytes. */
+function metaOf(entry: Entry): RelayMeta {
+  const { epoch, offset, time, sender, via } = entry;
+  return { epoch, offset, time, sender, via };
+}
