@@ -1,7 +1,8 @@
 // @ts-check
 /** The Room card: joining a room (a socket on `/rooms/<name>`), leaving it, its members and the objects it spans. */
 import { byId, showError } from "./dom.js";
-import { connect, currentConnection, onSocket, openConnection } from "./socket.js";
+import { connect, currentConnection, onSocket, openConnection, setRoomHistory } from "./socket.js";
+import { setStatus } from "./status.js";
 import { modeFor, urlFor, urlValue } from "./url.js";
 
 /**
@@ -36,7 +37,7 @@ let membersFetchedAt = 0;
 
 /** Binds Join, Leave and the count's refresh, and follows the socket into and out of rooms. */
 export function setupRoom() {
-  ui.form.addEventListener("submit", (event) => {
+  ui.form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const name = ui.room.value.trim();
     if (!ROOM_NAME.test(name)) {
@@ -50,7 +51,11 @@ export function setupRoom() {
     // A browser cannot set headers on a WebSocket: a private room's token goes in the URL.
     const token = ui.token.value.trim();
     if (token !== "") params.token = token;
-    connect(urlFor(`/rooms/${name}`, params));
+    const url = urlFor(`/rooms/${name}`, params);
+    setStatus("connecting", `Joining room ${name}…`);
+    // A private room's count needs its token; such a room is taken to keep history.
+    setRoomHistory(token !== "" || (await historyKept(url)));
+    connect(url);
   });
   ui.room.addEventListener("input", () => showError(ui.room, ui.roomError, ""));
   ui.leave.addEventListener("click", () => {
@@ -130,6 +135,25 @@ async function refreshMembers() {
     if (conn !== currentConnection()) return;
     ui.members.value = "?";
     ui.shards.value = "?";
+  }
+}
+
+/**
+ * Whether the room's server keeps history (`GET /rooms/<name>` says how many messages): with
+ * `ROOM_HISTORY_MESSAGES=0` a positioned join is refused, so the page joins as a plain member.
+ * @param {string} socketUrl
+ */
+async function historyKept(socketUrl) {
+  const url = new URL(socketUrl);
+  url.protocol = url.protocol === "wss:" ? "https:" : "http:";
+  url.search = "";
+  try {
+    const response = await fetch(url, { cache: "no-store", headers: { Accept: "application/json" } });
+    /** @type {unknown} */
+    const body = response.ok ? await response.json() : null;
+    return !(typeof body === "object" && body !== null && "history" in body && body.history === 0);
+  } catch {
+    return true;
   }
 }
 

@@ -23,6 +23,14 @@ import {
 
 /** A connection open this long was healthy: the next unexpected close starts the backoff afresh. */
 const STABLE_OPEN_MS = 10_000;
+/** Whether rooms are joined positioned (through RoomClient): not where the server keeps no history. */
+let roomHistory = true;
+
+/** The room's server keeps history (true) or not (false): rooms are then joined as plain members. @param {boolean} kept */
+export function setRoomHistory(kept) {
+  roomHistory = kept;
+}
+
 /** Messages a room join replays from history, so a page joining a chat sees what was just said. */
 const ROOM_HISTORY = 20;
 /** Why the page does not come back by itself after a close that does not invite it. */
@@ -125,7 +133,7 @@ function open(url) {
   /** @type {WebSocket | RoomClient} */
   let ws;
   try {
-    ws = modeFor(url).kind === "room" ? roomClient(url) : new WebSocket(url, protocols());
+    ws = modeFor(url).kind === "room" && roomHistory ? roomClient(url) : new WebSocket(url, protocols());
   } catch (error) {
     showUrlError(error instanceof Error ? error.message : String(error));
     setStatus("closed", "Not connected: check the URL");

@@ -23,6 +23,8 @@ import { DIRECTORY_SHARD, shardStub } from "./shards/names";
 /** The body of `GET /rooms/:name`. */
 export interface RoomInfo extends RoomCount {
   readonly name: string;
+  /** Messages each of the room's objects keeps for resuming members (`ROOM_HISTORY_MESSAGES`); 0: history off. */
+  readonly history: number;
 }
 
 /** The body of a `202` to `POST /rooms/:name`. */
@@ -83,7 +85,12 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
     logError("room_unreachable", error, { room });
     return textResponse(503, UNAVAILABLE, { "Retry-After": "1" });
   }
-  const info: RoomInfo = { name: room, connections: count.connections, shards: count.shards };
+  const info: RoomInfo = {
+    name: room,
+    connections: count.connections,
+    shards: count.shards,
+    history: config.historyMessages,
+  };
   return Response.json(info, { headers: { "Cache-Control": "no-store", ...CORS } });
 }
 

@@ -11,6 +11,7 @@ export const MAX_PAGE_MESSAGES = 1_000;
 export const DEFAULT_PAGE_MESSAGES = 100;
 
 export const HISTORY_OFF = "history is off on this service (ROOM_HISTORY_MESSAGES=0): join without since or history";
+export const HISTORY_NOT_A_NUMBER = "history must be a whole number: the last N messages (more than a room keeps gives all it keeps)";
 export const MALFORMED_SINCE = "malformed since: pass the position of the last frame received, as it came";
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
@@ -27,10 +28,9 @@ export function parseJoinPosition(params: URLSearchParams, config: Config): Pars
     return { ok: false, reason: "use since (to resume) or history (the last N), not both" };
   if (since !== null)
     return parsePosition(since) === null ? { ok: false, reason: MALFORMED_SINCE } : { ok: true, value: { since } };
-  const count = DECIMAL.test(history ?? "") ? Number(history) : Number.NaN;
-  if (!(count <= config.historyMessages))
-    return { ok: false, reason: `history must be a whole number from 0 to ${config.historyMessages}` };
-  return { ok: true, value: { history: count } };
+  if (!DECIMAL.test(history ?? "")) return { ok: false, reason: HISTORY_NOT_A_NUMBER };
+  // More than a room keeps gives all it keeps: a client need not know the window.
+  return { ok: true, value: { history: Math.min(Number(history), config.historyMessages) } };
 }
 
 /** `GET /rooms/:name/history`'s `since` (null: from the window's start) and `limit`. */

@@ -4,7 +4,7 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { HISTORY_OFF, MALFORMED_SINCE } from "../../../../src/rooms/history/request";
+import { HISTORY_NOT_A_NUMBER, HISTORY_OFF, MALFORMED_SINCE } from "../../../../src/rooms/history/request";
 import type { Room } from "../../../../src/rooms/room";
 import { fetchWithVars, upgradeHeaders, waitForMessages } from "../../helpers";
 import { freshRoom, joinRoom, roomShard } from "../helpers";
@@ -74,6 +74,17 @@ describe("a positioned member", () => {
     expect(member.messages()).toEqual(["m3", "m4", "m5", "m6"]);
   });
 
+  it("with history=N past the window gets all the room keeps", async () => {
+    const vars = { ROOM_HISTORY_MESSAGES: "2" };
+    const room = freshRoom();
+    const [sender, witness] = [await joinRoom(room, { vars }), await joinRoom(room, { vars })];
+    await say(sender, witness, "m1", "m2", "m3");
+    const member = await joinPositioned(room, "history=50", vars);
+    const frames = await member.frameCount(3);
+    expect(frames[0]).toMatchObject({ type: "joined", recovered: true, replayed: 2 });
+    expect(member.messages()).toEqual(["m2", "m3"]);
+  });
+
   it("resumes with since: every message sent while away, once, in order, then live", async () => {
     const room = freshRoom();
     const [sender, witness] = [await joinRoom(room), await joinRoom(room)];
@@ -121,7 +132,7 @@ describe("requests history does not allow", () => {
     ["history with history off", "history=1", { ROOM_HISTORY_MESSAGES: "0" }, HISTORY_OFF],
     ["since with history off", "since=abc", { ROOM_HISTORY_MESSAGES: "0" }, HISTORY_OFF],
     ["a malformed since", "since=not-a-position", {}, MALFORMED_SINCE],
-    ["history past the window", "history=1001", {}, "history must be a whole number from 0 to 1000"],
+    ["history that is not a whole number", "history=1.5", {}, HISTORY_NOT_A_NUMBER],
     ["both", "history=1&since=abc", {}, "use since (to resume) or history (the last N), not both"],
   ])("refuses %s with 400 and the reason", async (_what, query, vars, reason) => {
     const response = await fetchWithVars(`/rooms/${freshRoom()}?${query}`, vars, { headers: upgradeHeaders() });
