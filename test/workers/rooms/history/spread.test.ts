@@ -3,14 +3,19 @@
  * dropped mid-stream resumes through another object, and after every object of the
  * room restarted with its sockets lost; a publish carries who sent it and how.
  */
-import { evictDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Room } from "../../../../src/rooms/room";
 import { fetchWithVars, waitForMessages } from "../../helpers";
 import { SECRET, token } from "../access/tokens";
 import { freshRoom, joinRoom, roomShard, shardMembers } from "../helpers";
 import { drop, type Frame, joinPositioned } from "./positioned";
 
 const SHARDED = { ROOM_SHARD_CONNECTIONS: "3" };
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 const SHARDED_JOIN = { vars: SHARDED };
 
 /** The messages of each sender, in the order the member got them. */
@@ -83,6 +88,38 @@ describe("a positioned member of a room over several objects", () => {
     expect(back.frames[0]).toMatchObject({ type: "joined", recovered: true, replayed: 0 });
     expect(back.messages()).toEqual(["after the restart"]);
   }, 30_000);
+});
+
+describe("a positioned member closed 1012 because a link lost messages", () => {
+  it("rejoins with since and gets what the link lost, once", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const room = freshRoom();
+    const members = [];
+    for (let i = 0; i < 6; i++) members.push(await joinRoom(room, SHARDED_JOIN)); // [3,3]
+    const member = await joinPositioned(room, "history=0", SHARDED); // shard 2
+    await member.frameCount(1);
+    const target = await runInDurableObject(roomShard(room, 2), (instance: Room) => instance);
+    const relay = Room.prototype.relay;
+    let cut = 1;
+    vi.spyOn(Room.prototype, "relay").mockImplementation(function (this: Room, batch) {
+      if (this === target && cut > 0) {
+        cut--;
+        throw new Error("unreachable (test)");
+      }
+      return relay.call(this, batch);
+    });
+    const closed = new Promise<CloseEvent>((resolve) =>
+      member.socket.addEventListener("close", resolve, { once: true }),
+    );
+    members[0]?.send("lost on the way");
+    const event = await closed;
+    expect(event.code).toBe(1012);
+    const position = member.frames.at(-1)?.position;
+    const back = await joinPositioned(room, `since=${position}`, SHARDED);
+    await back.frameCount(2);
+    expect(back.frames[0]).toMatchObject({ type: "joined", recovered: true, replayed: 1 });
+    expect(back.messages()).toEqual(["lost on the way"]);
+  });
 });
 
 describe("a message published over HTTP", () => {
