@@ -11,7 +11,8 @@ export const MAX_PAGE_MESSAGES = 1_000;
 export const DEFAULT_PAGE_MESSAGES = 100;
 
 export const HISTORY_OFF = "history is off on this service (ROOM_HISTORY_MESSAGES=0): join without since or history";
-export const HISTORY_NOT_A_NUMBER = "history must be a whole number: the last N messages (more than a room keeps gives all it keeps)";
+export const HISTORY_NOT_A_NUMBER =
+  "history must be a whole number: the last N messages (more than a room keeps gives all it keeps)";
 export const MALFORMED_SINCE = "malformed since: pass the position of the last frame received, as it came";
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
