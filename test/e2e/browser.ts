@@ -108,7 +108,12 @@ export async function waitForRow(page: Page, dir: string, data: string, timeoutM
   );
 }
 
-/** The data cells of every row with direction `dir`, in log order. */
-export function rowData(page: Page, dir: string): Promise<string[]> {
+/**
+ * The data cells of every row with direction `dir`, in log order. The page adds rows once per
+ * animation frame, so a status already shown can be ahead of its row: waiting for the next frame
+ * first lets any flush queued before this call run (frame callbacks run in the order asked).
+ */
+export async function rowData(page: Page, dir: string): Promise<string[]> {
+  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => resolve())));
   return page.locator(`#log li[data-dir="${dir}"] .data`).allTextContents();
 }
