@@ -35,8 +35,8 @@ export const MIN_TOKEN_SECRET_BYTES = 32;
 /** Who may join, read and publish to a room: anyone (`open`), or holders of a signed token (`token`). */
 export type RoomAuth = { readonly mode: "open" } | { readonly mode: "token"; readonly secret: Uint8Array };
 
-/** How a numeric variable must be written. */
-const DECIMAL_INTEGER = /^(0|[1-9][0-9]{0,15})$/;
+/** How a number must be written in a variable or a parameter: no `1e3`, `0x10`, `+5`, `5.0` or spaces. */
+export const DECIMAL_INTEGER = /^(0|[1-9][0-9]{0,15})$/;
 
 export interface Config {
   /** Prepended to every echo (text: as text; binary: as UTF-8 bytes). Empty: pure echo. */

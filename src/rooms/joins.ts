@@ -6,27 +6,13 @@
  */
 import { refusedSocket } from "../http/refused-socket";
 import { CLOSE_TRY_AGAIN_LATER } from "../protocol/close-codes";
-import type { TokenExpiry } from "./access/expiry";
-import type { RoomHistory } from "./history/room-history";
 import type { JoinTicket } from "./member";
-import type { Members } from "./members";
+import type { RoomParts } from "./parts";
 import { DIRECTORY_SHARD } from "./shards/names";
 import { placeAt, ROOM_BUSY_REASON, ROOM_FULL_REASON } from "./shards/placement";
-import type { Shard } from "./shards/shard";
-
-/** What a join uses of its object. */
-export interface JoinPorts {
-  readonly ctx: DurableObjectState;
-  readonly members: Members;
-  readonly history: RoomHistory;
-  readonly expiry: TokenExpiry;
-  readonly shard: () => Shard;
-  /** Tells the directory this shard's count; resolves once it has it. */
-  readonly countChanged: () => Promise<void> | undefined;
-}
 
 export class Joins {
-  constructor(private readonly ports: JoinPorts) {}
+  constructor(private readonly ports: RoomParts) {}
 
   /** The 101 of the member let in, a refusal (a 101 closed with a reason), or "join shard k instead". */
   take(ticket: JoinTicket): Promise<Response> {

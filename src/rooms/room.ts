@@ -19,6 +19,7 @@ import { type HistoryPage, RoomHistory } from "./history/room-history";
 import { Joins } from "./joins";
 import { type HistoryWindow, JOIN_TICKET_HEADER, parseHistoryWindow, parseJoinTicket } from "./member";
 import { Members } from "./members";
+import type { RoomParts } from "./parts";
 import { type CountReading, parseCountReading } from "./shards/count-reading";
 import type { Admission, RoomCount } from "./shards/directory";
 import { parseShardList, type ShardList } from "./shards/names";
@@ -66,22 +67,16 @@ export class Room extends DurableObject<Env> {
     this.alarms,
     (socket) => this.members.close(socket, CLOSE_TOKEN_REFUSED, TOKEN_EXPIRED_REASON),
   );
-  private readonly joins = new Joins({
+  private readonly parts: RoomParts = {
     ctx: this.ctx,
     members: this.members,
     history: this.history,
     expiry: this.expiry,
     shard: () => this.shard,
     countChanged: () => this.countChanged(),
-  });
-  private readonly traffic = new Traffic({
-    ctx: this.ctx,
-    members: this.members,
-    history: this.history,
-    expiry: this.expiry,
-    shard: () => this.shard,
-    countChanged: () => void this.countChanged(),
-  });
+  };
+  private readonly joins = new Joins(this.parts);
+  private readonly traffic = new Traffic(this.parts);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);

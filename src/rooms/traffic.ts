@@ -12,11 +12,9 @@ import {
 } from "../protocol/close-codes";
 import { messageBytes } from "../protocol/frames";
 import { TOKEN_EXPIRED_REASON, TokenExpiry } from "./access/expiry";
-import type { RoomHistory } from "./history/room-history";
 import type { Entry } from "./history/store";
-import type { Members } from "./members";
+import type { RoomParts } from "./parts";
 import type { Payload, RelayMeta } from "./shards/relay-messages";
-import type { Shard } from "./shards/shard";
 
 /** The close reason (with 4403) for a read-only member that sent a message: nothing of it was relayed. */
 export const READ_ONLY_SENT_REASON = "read-only member: this token does not allow sending";
@@ -33,19 +31,8 @@ interface Origin {
   readonly via: "http" | null;
 }
 
-/** What the path uses of its object. */
-export interface TrafficPorts {
-  readonly ctx: DurableObjectState;
-  readonly members: Members;
-  readonly history: RoomHistory;
-  readonly expiry: TokenExpiry;
-  readonly shard: () => Shard;
-  /** This object's count changed without a member's own close (it was relayed to with nobody here). */
-  readonly countChanged: () => void;
-}
-
 export class Traffic {
-  constructor(private readonly ports: TrafficPorts) {}
+  constructor(private readonly ports: RoomParts) {}
 
   /** A member's message: checked against its token and limits, then let into the room. */
   fromMember(socket: WebSocket, message: Payload): void {
@@ -92,7 +79,7 @@ export class Traffic {
       this.deliver(entry, message, messageBytes(message), null, false);
     });
     // Relayed to with nobody here: a restart lost this shard's sockets, and the directory still counts them.
-    if (shard.occupancy() === 0) this.ports.countChanged();
+    if (shard.occupancy() === 0) void this.ports.countChanged();
   }
 
   /**

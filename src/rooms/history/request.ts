@@ -2,7 +2,7 @@
  * The history parameters of a join (`?since=`, `?history=`) and of
  * `GET /rooms/:name/history` (`?since=`, `?limit=`), checked in the Worker. Pure.
  */
-import type { Config } from "../../config";
+import { type Config, DECIMAL_INTEGER } from "../../config";
 import type { PositionRequest } from "../member";
 import { parsePosition } from "./position";
 
@@ -17,8 +17,6 @@ export const MALFORMED_SINCE = "malformed since: pass the position of the last f
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
-const DECIMAL = /^(0|[1-9][0-9]{0,8})$/;
-
 /** A join's position request: null for a verbatim join. */
 export function parseJoinPosition(params: URLSearchParams, config: Config): Parsed<PositionRequest | null> {
   const since = params.get("since");
@@ -29,7 +27,7 @@ export function parseJoinPosition(params: URLSearchParams, config: Config): Pars
     return { ok: false, reason: "use since (to resume) or history (the last N), not both" };
   if (since !== null)
     return parsePosition(since) === null ? { ok: false, reason: MALFORMED_SINCE } : { ok: true, value: { since } };
-  if (!DECIMAL.test(history ?? "")) return { ok: false, reason: HISTORY_NOT_A_NUMBER };
+  if (!DECIMAL_INTEGER.test(history ?? "")) return { ok: false, reason: HISTORY_NOT_A_NUMBER };
   // More than a room keeps gives all it keeps: a client need not know the window.
   return { ok: true, value: { history: Math.min(Number(history), config.historyMessages) } };
 }
@@ -44,7 +42,7 @@ export function parsePageRequest(
   const since = params.get("since");
   if (since !== null && parsePosition(since) === null) return { ok: false, reason: MALFORMED_SINCE };
   const raw = params.get("limit");
-  const limit = raw === null ? DEFAULT_PAGE_MESSAGES : DECIMAL.test(raw) ? Number(raw) : Number.NaN;
+  const limit = raw === null ? DEFAULT_PAGE_MESSAGES : DECIMAL_INTEGER.test(raw) ? Number(raw) : Number.NaN;
   if (!(limit >= 1 && limit <= MAX_PAGE_MESSAGES))
     return { ok: false, reason: `limit must be a whole number from 1 to ${MAX_PAGE_MESSAGES}` };
   return { ok: true, value: { since, limit } };

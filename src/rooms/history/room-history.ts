@@ -36,6 +36,8 @@ export interface HistoryPage {
 export class RoomHistory {
   private store: HistoryStore | null = null;
   private window: HistoryWindow | null = null;
+  /** A sweep is due in this life of the object: no need to ask again with each message. */
+  private sweepAsked = false;
   readonly delivery: PositionedDelivery;
 
   /** @param origin this object's shard index: messages entering here have it as origin */
@@ -65,7 +67,12 @@ export class RoomHistory {
     if (store === null) return null;
     const now = Date.now();
     const entry = store.append(data, sender, via, now);
-    this.ctx.waitUntil(this.alarms.schedule("sweep", now + (this.window?.seconds ?? 0) * 1000 + 1000));
+    // One sweep asked for per life of the object (the alarm keeps asking while rows are left),
+    // rather than a storage read for every message.
+    if (!this.sweepAsked) {
+      this.sweepAsked = true;
+      this.ctx.waitUntil(this.alarms.schedule("sweep", now + (this.window?.seconds ?? 0) * 1000 + 1000));
+    }
     return entry;
   }
 
@@ -129,6 +136,7 @@ export class RoomHistory {
 
   private async sweep(): Promise<void> {
     const next = this.open()?.sweep(Date.now()) ?? null;
+    this.sweepAsked = next !== null;
     if (next !== null) await this.alarms.schedule("sweep", next + 1000);
   }
 
