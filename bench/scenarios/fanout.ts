@@ -3,10 +3,12 @@
  * messages in flight (a message is in flight until every receiver has it), and
  * every receiver must get every sender's messages, intact and in that sender's order.
  * The senders join spread among the receivers, so in a room of many objects they
- * sit in different objects.
+ * sit in different objects. A target URL with `?history=N` makes the receivers positioned
+ * members (envelopes, unwrapped before they are verified); the senders join plain.
  */
 import { randomUUID } from "node:crypto";
 import { latch, type RunContext, sleep } from "../context.ts";
+import { EnvelopeReader } from "../envelopes.ts";
 import { readStream } from "../payload.ts";
 import type { BenchSocket } from "../sockets.ts";
 import { SentLog, StreamVerifier } from "../verify.ts";
@@ -29,13 +31,17 @@ export function freshRoomUrl(url: URL): URL {
 
 export async function runFanout(ctx: RunContext, fanout: Fanout): Promise<void> {
   const { pool, settings, signal, stats } = ctx;
-  const room = freshRoomUrl(ctx.url).href;
+  const url = freshRoomUrl(ctx.url);
+  const positioned = url.searchParams.has("history");
+  const receiverRoom = url.href;
+  url.searchParams.delete("history");
+  const room = url.href;
   const receivers: BenchSocket[] = [];
   const senders: BenchSocket[] = [];
   // Each sender joins after its share of the receivers.
   for (let s = 0; s < fanout.senders && !signal.aborted; s++) {
     const share = Math.floor((fanout.receivers * (s + 1)) / fanout.senders) - receivers.length;
-    receivers.push(...(await pool.openMany(room, share, fanout.concurrency, "receiver", receivers.length)));
+    receivers.push(...(await pool.openMany(receiverRoom, share, fanout.concurrency, "receiver", receivers.length)));
     const sender = await pool.open(room, `sender ${s}`);
     if (sender !== null) senders.push(sender);
   }
@@ -55,7 +61,18 @@ export async function runFanout(ctx: RunContext, fanout: Fanout): Promise<void> 
     };
     const verifiers = receivers.map((receiver) => {
       const mine = logs.map((log) => new StreamVerifier(log, stats, `${receiver.name} from sender ${log.stream}`));
-      receiver.onMessage = (data, binary, now) => {
+      const envelopes = positioned ? new EnvelopeReader() : null;
+      receiver.onMessage = (frame, frameBinary, now) => {
+        let [data, binary] = [frame, frameBinary];
+        if (envelopes !== null) {
+          const read = envelopes.read(frame, frameBinary);
+          if (read.kind === "joined") return;
+          if (read.kind === "bad") {
+            stats.fail("mismatches", `${receiver.name}: ${read.problem}`);
+            return;
+          }
+          [data, binary] = [read.data, read.binary];
+        }
         const verifier = mine[readStream(data) ?? -1];
         if (verifier === undefined)
           stats.fail("mismatches", `${receiver.name}: a message of ${data.length} bytes from no sender of this run`);

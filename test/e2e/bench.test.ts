@@ -124,6 +124,17 @@ describe("fanout with several senders", () => {
   });
 });
 
+describe("fanout with ?history=0 on the URL", () => {
+  it("joins the receivers positioned and verifies the messages inside their envelopes", async () => {
+    const run = await runBench([`${inject("wsUrl")}/ws?history=0`, "--scenario", "fanout", ...QUICK, "--senders", "2"]);
+    expect(run.code, run.stderr).toBe(0);
+    const [summary] = run.report.summaries;
+    expect(summary?.messages).toBeGreaterThan(0);
+    expect((summary?.messages ?? 1) % 5).toBe(0);
+    expect(summary?.errors).toEqual({ mismatches: 0, losses: 0, unexpectedCloses: 0, connectFailures: 0, timeouts: 0 });
+  });
+});
+
 describe("against a wrong echo server, the errors are counted and the exit status is 1", () => {
   let server: WebSocketServer | null = null;
   afterEach(async () => {
