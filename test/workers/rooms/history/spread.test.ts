@@ -5,6 +5,7 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { parseMember } from "../../../../src/rooms/member";
 import { Room } from "../../../../src/rooms/room";
 import { fetchWithVars, waitForMessages } from "../../helpers";
 import { SECRET, token } from "../access/tokens";
@@ -88,6 +89,26 @@ describe("a positioned member of a room over several objects", () => {
     expect(back.frames[0]).toMatchObject({ type: "joined", recovered: true, replayed: 0 });
     expect(back.messages()).toEqual(["after the restart"]);
   }, 30_000);
+});
+
+describe("positioned members of an object, once caught up", () => {
+  it("share one envelope per message, though some objects of the room never had a message", async () => {
+    const room = freshRoom();
+    const members = [];
+    for (let i = 0; i < 6; i++) members.push(await joinRoom(room, SHARDED_JOIN)); // [3,3]
+    const first = await joinPositioned(room, "history=0", SHARDED); // shard 2, as the next one
+    const second = await joinPositioned(room, "history=0", SHARDED);
+    await Promise.all([first.frameCount(1), second.frameCount(1)]);
+    // Only shard 0 ever has a message: shards 1 and 2 stay empty origins.
+    members[0]?.send("from shard 0");
+    await Promise.all([first.frameCount(2), second.frameCount(2)]);
+    expect(first.frames[1]?.position).toBe(second.frames[1]?.position);
+    // A member with floors left gets an envelope of its own for every message; none is left here.
+    const floors = await runInDurableObject(roomShard(room, 2), (_room: Room, state) =>
+      state.getWebSockets().map((socket) => parseMember(socket.deserializeAttachment())?.floors),
+    );
+    expect(floors).toEqual([null, null]);
+  });
 });
 
 describe("a positioned member closed 1012 because a link lost messages", () => {
