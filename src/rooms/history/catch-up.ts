@@ -7,7 +7,11 @@ import { advanced, encodePosition, type Mark, type Position } from "./position";
 import type { Entry, Extent } from "./store";
 
 /** What one origin is asked for. */
-export type HistoryQuery = { readonly after: number } | { readonly newerThan: number } | { readonly last: number };
+export type HistoryQuery =
+  | { readonly after: number }
+  | { readonly newerThan: number }
+  /** The last `last` messages, and every one from the time `from` on: a join's, in one call. */
+  | { readonly last: number; readonly from: number };
 
 /** One origin's answer: where its history stands, and the messages asked for (one page). */
 export interface HistoryRead {
@@ -78,15 +82,7 @@ export async function lastMessages(
 ): Promise<CatchUp> {
   const origins = await sources.origins();
   const reads = await Promise.all(
-    origins.map(async (origin) => {
-      const [last, since] = await Promise.all([
-        sources.read(origin, { last: count }),
-        sources.read(origin, { newerThan: joinedAt - 1 }),
-      ]);
-      const seen = new Set(last.entries.map((entry) => entry.offset));
-      const entries = [...last.entries, ...since.entries.filter((entry) => !seen.has(entry.offset))];
-      return { origin, read: { extent: since.extent, entries: entries.sort((a, b) => a.offset - b.offset) } };
-    }),
+    origins.map(async (origin) => ({ origin, read: await sources.read(origin, { last: count, from: joinedAt }) })),
   );
   const before = byTime(reads.map(({ read }) => read.entries.filter((entry) => entry.time < joinedAt)));
   const after = reads.flatMap(({ read }) => read.entries.filter((entry) => entry.time >= joinedAt));

@@ -15,7 +15,7 @@ export function parseHistoryQuery(value: unknown): HistoryQuery | null {
   if (!isRecord(value)) return null;
   if (isIntegerIn(value.after, 0, MAX)) return { after: value.after };
   if (isIntegerIn(value.newerThan, 0, MAX)) return { newerThan: value.newerThan };
-  if (isIntegerIn(value.last, 0, MAX)) return { last: value.last };
+  if (isIntegerIn(value.last, 0, MAX) && isIntegerIn(value.from, 0, MAX)) return { last: value.last, from: value.from };
   return null;
 }
 

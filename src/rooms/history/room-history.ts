@@ -107,7 +107,7 @@ export class RoomHistory {
         ? store.after(query.after, limit, now)
         : "newerThan" in query
           ? store.newerThan(query.newerThan, limit, now)
-          : store.last(query.last, now);
+          : lastAndFrom(store, query, limit, now);
     return { extent: store.extent(now), entries };
   }
 
@@ -154,4 +154,12 @@ export class RoomHistory {
     this.store ??= new HistoryStore(this.ctx.storage, this.origin(), window);
     return this.store;
   }
+}
+
+/** The last `query.last` messages and every one from the time `query.from` on, each once, oldest first. */
+function lastAndFrom(store: HistoryStore, query: { last: number; from: number }, limit: number, now: number): Entry[] {
+  const last = store.last(query.last, now);
+  const seen = new Set(last.map((entry) => entry.offset));
+  const since = store.newerThan(query.from - 1, limit, now).filter((entry) => !seen.has(entry.offset));
+  return [...last, ...since].sort((a, b) => a.offset - b.offset);
 }

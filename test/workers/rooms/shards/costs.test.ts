@@ -7,9 +7,20 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { Room } from "../../../../src/rooms/room";
 import { waitForClose, waitForMessages } from "../../helpers";
 import { freshRoom, type JoinOptions, joinMany, joinRoom, roomInfo, roomShard } from "../helpers";
+import { joinPositioned } from "../history/positioned";
 
 const SHARDED: JoinOptions = { vars: { ROOM_SHARD_CONNECTIONS: "3" } };
-const CALLS = ["fetch", "admit", "report", "census", "setShards", "relay", "count"] as const;
+const CALLS = [
+  "fetch",
+  "admit",
+  "report",
+  "census",
+  "setShards",
+  "relay",
+  "count",
+  "historyOrigins",
+  "historyRead",
+] as const;
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -51,6 +62,15 @@ describe("what a room over several objects costs", () => {
     await evictDurableObject(roomShard(room, 0));
     await joinRoom(room, SHARDED);
     expect(calls.take()).toEqual({ fetch: 2, admit: 1 });
+  });
+
+  it("a positioned join into a shard that exists: 3 requests, 1 historyOrigins and 1 historyRead to each other origin", async () => {
+    const room = freshRoom();
+    await joinMany(room, 7, SHARDED); // [3,3,1]
+    const calls = countCalls();
+    const member = await joinPositioned(room, "history=5", SHARDED.vars); // shard 2: origins 0, 1 and itself
+    await member.frameCount(1);
+    expect(calls.take()).toEqual({ fetch: 2, admit: 1, historyOrigins: 1, historyRead: 2 });
   });
 
   it("a join that makes a new shard: 3 requests plus an announcement to each other shard but 0", async () => {
