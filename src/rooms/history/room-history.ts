@@ -22,6 +22,8 @@ import { encodePosition, type Position, parsePosition } from "./position";
 import { type Entry, HistoryStore } from "./store";
 
 const WINDOW_KEY = "history:window";
+/** A sweep comes this long after the row it is for expires, so that the row has. */
+const SWEEP_SLACK_MS = 1000;
 /** Before any message: a page without `since` starts at the window's start. */
 const START: Position = { time: 0, marks: new Map() };
 
@@ -71,7 +73,7 @@ export class RoomHistory {
     // rather than a storage read for every message.
     if (!this.sweepAsked) {
       this.sweepAsked = true;
-      this.ctx.waitUntil(this.alarms.schedule("sweep", now + (this.window?.seconds ?? 0) * 1000 + 1000));
+      this.ctx.waitUntil(this.alarms.schedule("sweep", nextSweep(now, now, this.window?.seconds ?? 0)));
     }
     return entry;
   }
@@ -135,9 +137,10 @@ export class RoomHistory {
   }
 
   private async sweep(): Promise<void> {
-    const next = this.open()?.sweep(Date.now()) ?? null;
-    this.sweepAsked = next !== null;
-    if (next !== null) await this.alarms.schedule("sweep", next + 1000);
+    const now = Date.now();
+    const expires = this.open()?.sweep(now) ?? null;
+    this.sweepAsked = expires !== null;
+    if (expires !== null) await this.alarms.schedule("sweep", nextSweep(expires, now, this.window?.seconds ?? 0));
   }
 
   private current(): HistoryWindow | null {
@@ -162,4 +165,14 @@ function lastAndFrom(store: HistoryStore, query: { last: number; from: number },
   const seen = new Set(last.map((entry) => entry.offset));
   const since = store.newerThan(query.from - 1, limit, now).filter((entry) => !seen.has(entry.offset));
   return [...last, ...since].sort((a, b) => a.offset - b.offset);
+}
+
+/**
+ * When to sweep next: once the oldest row left `expires`, but no sooner than a window from
+ * `now`. Rows past the window are never read (every read stops at it), so under steady traffic
+ * an object wakes once a window rather than each time its oldest row expires (once a second),
+ * and a room that fell quiet is swept empty in at most two wakes.
+ */
+export function nextSweep(expires: number, now: number, windowSeconds: number): number {
+  return Math.max(expires, now + windowSeconds * 1000) + SWEEP_SLACK_MS;
 }

@@ -1,0 +1,51 @@
+/**
+ * History's sweep: rows past the window are deleted from the alarm, and an object that
+ * keeps messages wakes once a window for it, not each time its oldest row expires.
+ */
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { nextSweep } from "../../../../src/rooms/history/room-history";
+import type { Room } from "../../../../src/rooms/room";
+import { waitForMessages } from "../../helpers";
+import { freshRoom, joinRoom, roomShard } from "../helpers";
+
+const WINDOW_SECONDS = 1;
+const vars = { ROOM_HISTORY_SECONDS: String(WINDOW_SECONDS) };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("history's sweep", () => {
+  it("deletes what the window passed, keeps the rest, and comes back no sooner than a window later", async () => {
+    const room = freshRoom();
+    const [sender, witness] = [await joinRoom(room, { vars }), await joinRoom(room, { vars })];
+    const say = async (text: string) => {
+      const arriving = waitForMessages(witness, 1);
+      sender.send(text);
+      await arriving;
+    };
+    await say("old");
+    await sleep(1_500);
+    await say("new");
+    // The first sweep was asked for a window and its slack after "old".
+    await sleep(900);
+    expect(await runDurableObjectAlarm(roomShard(room, 0))).toBe(true);
+    const after = await runInDurableObject(roomShard(room, 0), async (_: Room, state) => ({
+      kept: [...state.storage.sql.exec("SELECT offset FROM history ORDER BY offset")].map((row) => row.offset),
+      wakeIn: ((await state.storage.getAlarm()) ?? 0) - Date.now(),
+    }));
+    expect(after.kept).toEqual([2]); // "new": "old" (1) is gone
+    // "new" expires within half a second (a sweep for it alone: in about 1.1 s); the next
+    // sweep waits a window and its slack (about 2 s) anyway.
+    expect(after.wakeIn).toBeGreaterThan(WINDOW_SECONDS * 1000 + 500);
+  });
+});
+
+describe("when the next sweep comes", () => {
+  const window = 300;
+  it("under steady traffic (the oldest row expires at once), a window from now", () => {
+    expect(nextSweep(10_000, 10_000, window)).toBe(10_000 + window * 1000 + 1000);
+  });
+
+  it("when the oldest row left expires later than a window from now, then", () => {
+    expect(nextSweep(500_000, 10_000, window)).toBe(501_000);
+  });
+});
