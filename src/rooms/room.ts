@@ -121,8 +121,8 @@ export class Room extends DurableObject<Env> {
     this.traffic.published(message, sender);
   }
 
-  /** Any shard: its own history, for a catch-up elsewhere. */
-  historyRead(query: HistoryQuery): HistoryRead {
+  /** Any shard: its own history, for a catch-up elsewhere (async as every call between objects is). */
+  async historyRead(query: HistoryQuery): Promise<HistoryRead> {
     const parsed = parseHistoryQuery(query);
     if (parsed === null) throw new TypeError("malformed history query");
     return this.history.read(parsed);

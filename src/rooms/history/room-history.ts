@@ -19,6 +19,7 @@ import {
 import { PositionedDelivery, type SendTo } from "./delivery";
 import { jsonEnvelope } from "./envelope";
 import { encodePosition, type Position, parsePosition } from "./position";
+import { SharedReads } from "./shared-reads";
 import { type Entry, HistoryStore } from "./store";
 
 const WINDOW_KEY = "history:window";
@@ -41,6 +42,8 @@ export class RoomHistory {
   /** A sweep is due in this life of the object: no need to ask again with each message. */
   private sweepAsked = false;
   readonly delivery: PositionedDelivery;
+  /** Catch-ups at the same time read each origin once between them. */
+  private readonly shared = new SharedReads();
 
   /** @param origin this object's shard index: messages entering here have it as origin */
   constructor(
@@ -87,7 +90,7 @@ export class RoomHistory {
   join(socket: WebSocket, request: PositionRequest, sources: HistorySources): void {
     this.delivery.hold(socket);
     const joinedAt = Date.now();
-    const work = this.catchUp(request, sources, joinedAt)
+    const work = this.catchUp(request, this.shared.over(sources), joinedAt)
       .then((catchUp) => this.delivery.caughtUp(socket, catchUp))
       .catch((error: unknown) => {
         this.delivery.forget(socket);
