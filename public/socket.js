@@ -1,8 +1,8 @@
 // @ts-check
 /** The page's one socket: opening it (dropping the one before), closing it, reconnecting; `onSocket` to follow it. */
 import { toPayload, utf8Length } from "./bytes.js";
+import { closeAdvice } from "./client/close-policy.js";
 import { RoomClient } from "./client/room-client.js";
-import { closeAdvice } from "./close-policy.js";
 import { note } from "./log.js";
 import { cancelReconnect, reconnectScheduled, resetBackoff, scheduleReconnect } from "./reconnect.js";
 import { describeClose, setStatus } from "./status.js";

@@ -1,5 +1,5 @@
 // @ts-check
-/** What a RoomClient tells its listeners: one event class per kind, fields typed. */
+/** What a RoomClient tells its listeners: one event class per kind, fields typed, and `on` to listen by name. */
 
 /** @import { Header, Joined, Payload } from "./frames.js" */
 
@@ -83,3 +83,17 @@ export class RoomErrorEvent extends Event {
  * @property {RoomErrorEvent} error
  * @property {Event} pong the room's answer to a text `ping`
  */
+
+/** An EventTarget whose `on` types each listener's event from its name. */
+export class RoomEvents extends EventTarget {
+  /**
+   * Typed `addEventListener`; returns a function that removes the listener.
+   * @template {keyof RoomClientEventMap} K
+   * @param {K} type @param {(event: RoomClientEventMap[K]) => void} listener
+   */
+  on(type, listener) {
+    const handler = /** @type {EventListener} */ (listener);
+    this.addEventListener(type, handler);
+    return () => this.removeEventListener(type, handler);
+  }
+}

@@ -11,6 +11,12 @@ const HEADER_LENGTH_BYTES = 4;
 /** The room's answer to a text `ping`, sent raw even to positioned members. */
 const PONG = "pong";
 
+// The frames as the wire carries them (JSON), before they are checked.
+/** @typedef {{ type: "joined", position: string, recovered: boolean, replayed: number, start?: string }} JoinedFrame */
+/** @typedef {{ type: "message", position: string, sender: string, time: number, via?: "http" }} EnvelopeHeader */
+/** @typedef {EnvelopeHeader & { data: string }} TextEnvelope a text message; a binary one's header has no `data` */
+
+// What the client makes of them.
 /** @typedef {string | ArrayBuffer} Payload a text message, or a binary one's bytes (as a WebSocket's "arraybuffer") */
 /** @typedef {{ position: string, sender: string, time: number, via: "http" | null }} Header */
 /** @typedef {{ position: string, recovered: boolean, replayed: number, start: string | null }} Joined */

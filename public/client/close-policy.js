@@ -28,3 +28,30 @@ export function closeAdvice(code, byUser) {
   if (code === TOKEN_REFUSED) return "new-token";
   return "stop";
 }
+
+/** Why a RoomClient stopped, in words, by what stopped it. */
+export const STOP_WHY = {
+  stop: "the server's answer would be the same",
+  "new-token": "the room refused the token and there is no getToken to ask for another",
+  retries: "gave up after maxRetries attempts",
+  user: "closed by the user",
+};
+
+/**
+ * @typedef {{ stop: string } | { stop: null, later: boolean, newToken: boolean }} NextStep
+ *   stop and why, or come back (after the longer delay, with a fresh token)
+ */
+
+/**
+ * What a RoomClient does after a close it did not ask for.
+ * @param {number} code the close event's code
+ * @param {{ canRenewToken: boolean, attempt: number, maxRetries: number }} client whether it has
+ *   a `getToken`, its failed attempts in a row and how many it may make
+ * @returns {NextStep}
+ */
+export function nextStep(code, { canRenewToken, attempt, maxRetries }) {
+  const advice = closeAdvice(code, false);
+  if (advice === "stop" || (advice === "new-token" && !canRenewToken)) return { stop: STOP_WHY[advice] };
+  if (attempt >= maxRetries) return { stop: STOP_WHY.retries };
+  return { stop: null, later: advice === "retry-later", newToken: advice === "new-token" };
+}
