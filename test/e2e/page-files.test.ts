@@ -1,7 +1,8 @@
 /**
  * The client page's files as Chromium fetches them: every ES module fetched straight from
  * index.html (app.js by its script tag, the rest by modulepreload links), never discovered
- * one level of imports at a time, and no script or stylesheet in public/ left out of the page.
+ * one level of imports at a time, and no script or stylesheet in public/ left out of the page;
+ * the npm package's files beside the rooms client (public/client/) are not served.
  */
 import { readdirSync } from "node:fs";
 import { resolve } from "node:path";
@@ -64,5 +65,12 @@ describe("the page's files", () => {
     } finally {
       await watched.close();
     }
+  });
+
+  it("serves the rooms client's modules but not the npm package's manifest and README beside them", async () => {
+    const status = async (path: string) => (await fetch(`${inject("httpUrl")}${path}`)).status;
+    expect(await status("/client/room-client.js")).toBe(200);
+    expect(await status("/client/package.json")).toBe(404);
+    expect(await status("/client/README.md")).toBe(404);
   });
 });
