@@ -1,7 +1,8 @@
 // @ts-check
 /** The Room card: joining a room (a socket on `/rooms/<name>`), leaving it, its members and the objects it spans. */
 import { byId, showError } from "./dom.js";
-import { connect, currentConnection, onSocket, openConnection, setRoomHistory } from "./socket.js";
+import { setRoomHistory } from "./room-member.js";
+import { connect, currentConnection, onSocket, openConnection } from "./socket.js";
 import { setStatus } from "./status.js";
 import { modeFor, urlFor, urlValue } from "./url.js";
 

@@ -1,10 +1,13 @@
 // @ts-check
-/** The page's one socket: opening it (dropping the one before), closing it, reconnecting; `onSocket` to follow it. */
-import { toPayload, utf8Length } from "./bytes.js";
+/**
+ * The page's one socket: opening it (dropping the one before), closing it, reconnecting; `onSocket`
+ * to follow it. A room with history is joined through a RoomClient (room-member.js).
+ */
+import { toPayload } from "./bytes.js";
 import { closeAdvice } from "./client/close-policy.js";
-import { RoomClient } from "./client/room-client.js";
 import { note } from "./log.js";
 import { cancelReconnect, reconnectScheduled, resetBackoff, scheduleReconnect } from "./reconnect.js";
+import { joinsPositioned, roomClient } from "./room-member.js";
 import { describeClose, setStatus } from "./status.js";
 import {
   autoReconnect,
@@ -20,30 +23,19 @@ import {
 
 /** @import { Payload } from "./bytes.js" */
 /** @import { Mode } from "./url.js" */
+/** @import { RoomClient } from "./client/room-client.js" */
 
 /** A connection open this long was healthy: the next unexpected close starts the backoff afresh. */
 const STABLE_OPEN_MS = 10_000;
-/** Whether rooms are joined positioned (through RoomClient): not where the server keeps no history. */
-let roomHistory = true;
-
-/** The room's server keeps history (true) or not (false): rooms are then joined as plain members. @param {boolean} kept */
-export function setRoomHistory(kept) {
-  roomHistory = kept;
-}
-
-/** Messages a room join replays from history, so a page joining a chat sees what was just said. */
-const ROOM_HISTORY = 20;
 /** Why the page does not come back by itself after a close that does not invite it. */
 const STOP_REASONS = {
   "new-token": "the room needs a new token",
   stop: "the server's answer would be the same",
 };
-/** A close frame holds at most 125 bytes: the 2-byte code, then the reason. */
-const MAX_CLOSE_REASON_BYTES = 123;
 
 /**
  * @typedef {object} Connection
- * @property {WebSocket | RoomClient} ws a room's is a RoomClient, which resumes by itself
+ * @property {WebSocket | RoomClient} ws a positioned room member is a RoomClient, which resumes by itself
  * @property {string} url as the socket resolved it
  * @property {Mode} mode
  * @property {number} openedAt `performance.now()` when it opened; 0 until then
@@ -105,16 +97,8 @@ export function disconnect() {
     }
     return;
   }
-  const { code, reason } = closeOptions();
-  // Browsers may only send 1000 or 3000-4999.
-  if (!(code === 1000 || (Number.isInteger(code) && code >= 3000 && code <= 4999))) {
-    showCloseError("A browser may close with 1000 or a code from 3000 to 4999.");
-    return;
-  }
-  if (utf8Length(reason) > MAX_CLOSE_REASON_BYTES) {
-    showCloseError(`The reason must be at most ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8.`);
-    return;
-  }
+  const { code, reason, problem } = closeOptions();
+  if (problem !== "") return showCloseError(problem);
   current.byUser = true;
   current.ws.close(code, reason);
   setStatus("closing", "Closing…");
@@ -133,7 +117,8 @@ function open(url) {
   /** @type {WebSocket | RoomClient} */
   let ws;
   try {
-    ws = modeFor(url).kind === "room" && roomHistory ? roomClient(url) : new WebSocket(url, protocols());
+    const positioned = modeFor(url).kind === "room" && joinsPositioned();
+    ws = positioned ? roomClient(url, (client) => current?.ws === client) : new WebSocket(url, protocols());
   } catch (error) {
     showUrlError(error instanceof Error ? error.message : String(error));
     setStatus("closed", "Not connected: check the URL");
@@ -190,28 +175,6 @@ function open(url) {
     changed();
   });
   changed();
-}
-
-/**
- * A room member that resumes after a drop (public/client/room-client.js), saying in the
- * log what it recovered; it reconnects by itself, so the page only hears its last close.
- * @param {string} url
- */
-function roomClient(url) {
-  // With reconnecting off (Options), the first unexpected close is the last.
-  const client = new RoomClient(url, { history: ROOM_HISTORY, maxRetries: autoReconnect() ? Infinity : 0 });
-  client.on("joined", ({ recovered, replayed, resumed }) => {
-    if (current?.ws !== client) return;
-    if (!recovered) note("could not recover: messages were missed while away (history no longer covers them)", true);
-    else if (resumed) note(`resumed, ${replayed} messages replayed`);
-    else if (replayed > 0) note(`joined, ${replayed} messages from history`);
-  });
-  client.on("reconnecting", ({ code, reason, delay }) => {
-    if (current?.ws !== client) return;
-    note(`connection lost: ${describeClose(code, reason)}; resuming in ${(delay / 1000).toFixed(1)} s`, true);
-    setStatus("connecting", "Resuming…");
-  });
-  return client;
 }
 
 /** A close event's code and reason, from a WebSocket or a RoomClient. @param {Event} event */

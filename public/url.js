@@ -3,7 +3,11 @@
  * The Connection card: the socket URL (from `location`, or a path and query on the host the field
  * names) and the options a socket opens and closes with.
  */
+import { utf8Length } from "./bytes.js";
 import { byId } from "./dom.js";
+
+/** A close frame holds at most 125 bytes: the 2-byte code, then the reason. */
+const MAX_CLOSE_REASON_BYTES = 123;
 
 const ui = {
   form: byId("connection-form", HTMLFormElement),
@@ -103,9 +107,20 @@ export function autoReconnect() {
   return ui.autoReconnect.checked;
 }
 
-/** The close code (1000 when empty) and reason chosen, unchecked. */
+/**
+ * The close code (1000 when empty) and reason chosen, and why a browser could not send them
+ * ("" when it can).
+ */
 export function closeOptions() {
-  return { code: Number(ui.closeCode.value || 1000), reason: ui.closeReason.value };
+  const code = Number(ui.closeCode.value || 1000);
+  const reason = ui.closeReason.value;
+  let problem = "";
+  // Browsers may only send 1000 or 3000-4999.
+  if (!(code === 1000 || (Number.isInteger(code) && code >= 3000 && code <= 4999)))
+    problem = "A browser may close with 1000 or a code from 3000 to 4999.";
+  else if (utf8Length(reason) > MAX_CLOSE_REASON_BYTES)
+    problem = `The reason must be at most ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8.`;
+  return { code, reason, problem };
 }
 
 /** Why the chosen close cannot be sent; "" clears it. @param {string} text */

@@ -1,0 +1,48 @@
+// @ts-check
+/**
+ * The page's room membership through the rooms client module (client/room-client.js):
+ * positioned where the server keeps history, so a join replays the room's last messages and a
+ * drop is resumed, with what was recovered said in the log. Where the server keeps none, the
+ * page joins as a plain member on a WebSocket of its own.
+ */
+import { RoomClient } from "./client/room-client.js";
+import { note } from "./log.js";
+import { describeClose, setStatus } from "./status.js";
+import { autoReconnect } from "./url.js";
+
+/** Messages a room join replays from history, so a page joining a chat sees what was just said. */
+const ROOM_HISTORY = 20;
+/** Whether rooms are joined positioned (through RoomClient): not where the server keeps no history. */
+let roomHistory = true;
+
+/** The room's server keeps history (true) or not (false): rooms are then joined as plain members. @param {boolean} kept */
+export function setRoomHistory(kept) {
+  roomHistory = kept;
+}
+
+/** Whether a room is joined through a RoomClient (positioned) rather than a plain WebSocket. */
+export function joinsPositioned() {
+  return roomHistory;
+}
+
+/**
+ * A room member that resumes after a drop, saying in the log what it recovered; it reconnects
+ * by itself, so the page only hears its last close.
+ * @param {string} url @param {(client: RoomClient) => boolean} followed whether the page still follows this client
+ */
+export function roomClient(url, followed) {
+  // With reconnecting off (Options), the first unexpected close is the last.
+  const client = new RoomClient(url, { history: ROOM_HISTORY, maxRetries: autoReconnect() ? Infinity : 0 });
+  client.on("joined", ({ recovered, replayed, resumed }) => {
+    if (!followed(client)) return;
+    if (!recovered) note("could not recover: messages were missed while away (history no longer covers them)", true);
+    else if (resumed) note(`resumed, ${replayed} messages replayed`);
+    else if (replayed > 0) note(`joined, ${replayed} messages from history`);
+  });
+  client.on("reconnecting", ({ code, reason, delay }) => {
+    if (!followed(client)) return;
+    note(`connection lost: ${describeClose(code, reason)}; resuming in ${(delay / 1000).toFixed(1)} s`, true);
+    setStatus("connecting", "Resuming…");
+  });
+  return client;
+}
