@@ -29,6 +29,11 @@ export const DEFAULT_HISTORY_SECONDS = 300;
 export const MAX_HISTORY_MESSAGES = 100_000;
 export const MAX_HISTORY_SECONDS = 86_400;
 
+/** Default connections per token `sub` in one room: a person's tabs and devices, not a room's worth. */
+export const DEFAULT_ROOM_MAX_PER_USER = 10;
+/** Default connections per client address in one room: a household or an office behind one NAT, not a script filling a room. */
+export const DEFAULT_ROOM_MAX_PER_ADDRESS = 100;
+
 /** HS256 needs a key at least as long as its hash (RFC 7518 §3.2): 32 bytes. */
 export const MIN_TOKEN_SECRET_BYTES = 32;
 
@@ -47,6 +52,10 @@ export interface Config {
   readonly roomMaxConnections: number;
   /** Most sockets one Durable Object of a room holds; past it the room spreads to another object. */
   readonly roomShardConnections: number;
+  /** Most sockets per token `sub` in one room, over all its objects (private rooms); the next is closed 1008. 0: no cap. */
+  readonly roomMaxPerUser: number;
+  /** Most sockets per client address (IPv6 by its /64) in one room, over all its objects; the next is closed 1008. 0: no cap. */
+  readonly roomMaxPerAddress: number;
   /** Browser origins allowed to upgrade; `"*"` allows all. Requests without `Origin` are always allowed. */
   readonly allowedOrigins: "*" | ReadonlySet<string>;
   /** Subprotocols the server speaks, in no particular order; the client's first listed match wins. */
@@ -70,6 +79,8 @@ export type ConfigVarName =
   | "MAX_MESSAGE_BYTES"
   | "ROOM_MAX_CONNECTIONS"
   | "ROOM_SHARD_CONNECTIONS"
+  | "ROOM_MAX_PER_USER"
+  | "ROOM_MAX_PER_ADDRESS"
   | "ALLOWED_ORIGINS"
   | "SUBPROTOCOLS"
   | "MAX_MESSAGES_PER_SECOND"
@@ -149,6 +160,8 @@ export function parseConfig(vars: ConfigVars): Config {
       1,
       PLATFORM_MAX_SHARD_CONNECTIONS,
     ),
+    roomMaxPerUser: integer("ROOM_MAX_PER_USER", DEFAULT_ROOM_MAX_PER_USER, 0, MAX_ROOM_CONNECTIONS),
+    roomMaxPerAddress: integer("ROOM_MAX_PER_ADDRESS", DEFAULT_ROOM_MAX_PER_ADDRESS, 0, MAX_ROOM_CONNECTIONS),
     allowedOrigins: origins.length === 0 || origins.includes("*") ? "*" : new Set(origins),
     subprotocols: new Set(subprotocols),
     maxMessagesPerSecond: integer("MAX_MESSAGES_PER_SECOND", 0, 0, 1_000_000),

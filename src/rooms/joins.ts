@@ -5,7 +5,7 @@
  * expiry is watched, and a positioned member is caught up from the room's history.
  */
 import { refusedSocket } from "../http/refused-socket";
-import { CLOSE_TRY_AGAIN_LATER } from "../protocol/close-codes";
+import { CLOSE_POLICY_VIOLATION, CLOSE_TRY_AGAIN_LATER } from "../protocol/close-codes";
 import type { JoinTicket } from "./member";
 import type { RoomParts } from "./parts";
 import { DIRECTORY_SHARD } from "./shards/names";
@@ -24,9 +24,12 @@ export class Joins {
     const { members } = this.ports;
     const directory = this.ports.shard().directory;
     if (directory === null) throw new Error("only shard 0 of a room keeps its directory");
-    const placement = await directory.place(() => members.count(), ticket.shardConnections, ticket.maxConnections);
+    const { shardConnections, maxConnections, keys } = ticket;
+    const placement = await directory.place(() => members.count(), shardConnections, maxConnections, keys);
     if (placement.kind === "shard") return placeAt(placement.index);
     if (placement.kind === "full") return refusedSocket(CLOSE_TRY_AGAIN_LATER, ROOM_FULL_REASON, ticket.protocol);
+    // Past a cap per user or per address: a policy of the room's, not a moment's load.
+    if (placement.kind === "capped") return refusedSocket(CLOSE_POLICY_VIOLATION, placement.reason, ticket.protocol);
     return this.accept(ticket);
   }
 
@@ -41,13 +44,14 @@ export class Joins {
       await this.ports.countChanged();
       return placeAt(DIRECTORY_SHARD);
     }
-    const admission = await shard.admit(ticket.maxConnections);
+    const admission = await shard.admit(ticket.maxConnections, ticket.keys);
     try {
       if (admission.kind === "admitted") return this.accept(ticket);
     } finally {
-      shard.release();
+      shard.release(ticket.keys, admission.kind === "admitted");
     }
     void this.ports.countChanged();
+    if (admission.kind === "capped") return refusedSocket(CLOSE_POLICY_VIOLATION, admission.reason, ticket.protocol);
     const reason = admission.kind === "full" ? ROOM_FULL_REASON : ROOM_BUSY_REASON;
     return refusedSocket(CLOSE_TRY_AGAIN_LATER, reason, ticket.protocol);
   }

@@ -13,6 +13,7 @@ import {
 } from "../config";
 import { type Access, OPEN_ACCESS } from "./access/gate";
 import { MAX_SUBJECT_LENGTH } from "./access/token";
+import { type JoinKeys, joinKeys, parseJoinKeys } from "./shards/member-keys";
 import { isIntegerIn, isRecord } from "./validate";
 
 /** The request header carrying a `JoinTicket`. Only the Worker can reach a Room, and it always sets this itself. */
@@ -39,6 +40,8 @@ export interface JoinTicket {
   readonly position: PositionRequest | null;
   /** What each object of the room keeps (`ROOM_HISTORY_MESSAGES`, `ROOM_HISTORY_SECONDS`); 0 messages: off. */
   readonly history: HistoryWindow;
+  /** Its user and address, counted against `ROOM_MAX_PER_USER` and `ROOM_MAX_PER_ADDRESS`. */
+  readonly keys: JoinKeys;
 }
 
 export interface HistoryWindow {
@@ -80,15 +83,18 @@ export interface Member {
   readonly floors: Floors | null;
 }
 
-/** The ticket for a join under `config`. */
+/** The ticket for a join under `config`, from address key `address` (null: unknown). */
 export function joinTicket(
   config: Config,
   echo: boolean,
   protocol: string | null,
   access: Access = OPEN_ACCESS,
   position: PositionRequest | null = null,
+  address: string | null = null,
 ): JoinTicket {
+  const caps = { user: config.roomMaxPerUser, address: config.roomMaxPerAddress };
   return {
+    keys: joinKeys(access.sub, address, caps),
     access,
     position,
     history: { messages: config.historyMessages, seconds: config.historySeconds },
@@ -136,7 +142,8 @@ export function parseJoinTicket(header: string | null): JoinTicket | null {
   if (access === null) return null;
   const position = parsePositionRequest(value.position);
   const history = parseHistoryWindow(value.history);
-  if (position === undefined || history === null) return null;
+  const keys = parseJoinKeys(value.keys);
+  if (position === undefined || history === null || keys === null) return null;
   return {
     echo,
     protocol,
@@ -147,6 +154,7 @@ export function parseJoinTicket(header: string | null): JoinTicket | null {
     access,
     position,
     history,
+    keys,
   };
 }
 

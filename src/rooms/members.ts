@@ -25,19 +25,22 @@ export class Members {
 
   /**
    * @param where the room and shard, for logs
-   * @param onClosed called after the object closes a member itself, so its count can be reported
+   * @param onClosed called with the members the object closed itself, so its counts can be reported
    */
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly where: () => LogFields,
-    private readonly onClosed: () => void,
+    private readonly onClosed: (sockets: WebSocket[]) => void,
   ) {}
 
-  /** Lets a member in: its socket, hibernatable, with the `Member` its ticket makes as attachment. */
+  /**
+   * Lets a member in: its socket, hibernatable, with the `Member` its ticket makes as
+   * attachment and its keys (user, address) as tags, by which the room counts them.
+   */
   accept(ticket: JoinTicket): { response: Response; socket: WebSocket } {
     const { 0: client, 1: server } = new WebSocketPair();
     server.serializeAttachment(memberFrom(ticket, crypto.randomUUID(), Date.now()));
-    this.ctx.acceptWebSocket(server);
+    this.ctx.acceptWebSocket(server, [...ticket.keys.keys]);
     const response = new Response(null, { status: 101, webSocket: client, headers: protocolHeader(ticket.protocol) });
     return { response, socket: server };
   }
@@ -84,7 +87,7 @@ export class Members {
     for (const socket of open) this.closeQuietly(socket, CLOSE_SERVICE_RESTART, MISSED_MESSAGES_REASON);
     const error = new Error(`shard ${from} could not deliver ${count} message(s) here`);
     logError("room_messages_missed", error, { ...this.where(), from, closed: open.length });
-    if (open.length > 0) this.onClosed();
+    if (open.length > 0) this.onClosed(open);
   }
 
   /** The socket's attachment; a socket without a valid one is closed, as the room cannot serve it. */
@@ -119,7 +122,7 @@ export class Members {
   /** Closes a member the object gives up on. */
   close(socket: WebSocket, code: number, reason: string): void {
     this.closeQuietly(socket, code, reason);
-    this.onClosed();
+    this.onClosed([socket]);
   }
 
   /** Closes a socket; when that fails because the peer is already gone, there is nothing left to tell. */

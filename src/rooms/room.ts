@@ -22,6 +22,7 @@ import { Members } from "./members";
 import type { RoomParts } from "./parts";
 import { type CountReading, parseCountReading } from "./shards/count-reading";
 import type { Admission, RoomCount } from "./shards/directory";
+import { type JoinKeys, parseJoinKeys } from "./shards/member-keys";
 import { parseShardList, type ShardList } from "./shards/names";
 import {
   type LargeRelay,
@@ -51,7 +52,7 @@ export class Room extends DurableObject<Env> {
   private readonly members = new Members(
     this.ctx,
     () => this.where(),
-    () => void this.countChanged(),
+    (sockets) => void this.countChanged(sockets),
   );
   private built: Shard | null = null;
   /** The object's one alarm, shared by its parts; each registers its handler in the constructor. */
@@ -73,7 +74,7 @@ export class Room extends DurableObject<Env> {
     history: this.history,
     expiry: this.expiry,
     shard: () => this.shard,
-    countChanged: () => this.countChanged(),
+    countChanged: () => this.countChanged([]),
   };
   private readonly joins = new Joins(this.parts);
   private readonly traffic = new Traffic(this.parts);
@@ -100,9 +101,9 @@ export class Room extends DurableObject<Env> {
     return this.directory.count(() => this.members.count());
   }
 
-  /** Any shard: its count now, for the directory, which checks old counts against live sockets. */
-  census(): CountReading {
-    return this.shard.census();
+  /** Any shard: its count now (with every key's, if `keys`), for the directory, which checks old counts against live sockets. */
+  census(keys?: boolean): CountReading {
+    return this.shard.census(keys === true);
   }
 
   override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
@@ -172,11 +173,13 @@ export class Room extends DurableObject<Env> {
   }
 
   /** Shard 0: shard `index` asks to take a join that would make its count `reading` (see `Directory.admit`). */
-  admit(index: number, reading: CountReading, maxConnections: number): Promise<Admission> {
+  admit(index: number, reading: CountReading, maxConnections: number, join: JoinKeys): Promise<Admission> {
     const parsed = parseCountReading(reading);
+    const keys = parseJoinKeys(join);
     if (!isIntegerIn(index, 1, MAX) || !isIntegerIn(maxConnections, 1, MAX) || parsed === null || parsed.occupancy < 1)
       throw new TypeError("malformed admission");
-    return this.directory.admit(index, parsed, maxConnections, () => this.members.count());
+    if (keys === null) throw new TypeError("malformed admission");
+    return this.directory.admit(index, parsed, maxConnections, () => this.members.count(), keys);
   }
 
   /** Shard 0: shard `index` now holds `reading.occupancy` members. */
@@ -202,7 +205,7 @@ export class Room extends DurableObject<Env> {
     const closedBy = socket.readyState === WebSocket.CLOSED ? "server" : "client";
     if (closedBy === "client") {
       // The directory hears of the leave before the member does: a count read after the close is exact.
-      await this.countChanged();
+      await this.countChanged([socket]);
       const reply = closeReplyFor(code, reason, wasClean);
       if (reply !== null) this.members.closeQuietly(socket, reply.code, reply.reason);
     }
@@ -214,11 +217,12 @@ export class Room extends DurableObject<Env> {
     const member = this.members.forget(socket);
     this.history.delivery.forget(socket);
     logError("room_socket_error", error, { ...this.where(), socket: member?.id });
-    return this.countChanged();
+    return this.countChanged([socket]);
   }
 
-  /** Shards but the directory tell it their count changed; the directory counts its own members live. */
-  private countChanged(): Promise<void> | undefined {
+  /** Shards but the directory tell it their count changed, and `left`'s keys; the directory counts its own members live. */
+  private countChanged(left: readonly WebSocket[]): Promise<void> | undefined {
+    this.shard.left(left);
     this.shard.directory?.emptied(this.members.count());
     return this.shard.reporter?.changed();
   }

@@ -6,6 +6,7 @@
  */
 
 import type { Config } from "../config";
+import { addressKey } from "../http/client-address";
 import { refusedSocket } from "../http/refused-socket";
 import { READ_METHODS, textResponse } from "../http/responses";
 import { checkUpgrade, isUpgrade, originAllowed } from "../http/upgrade";
@@ -61,7 +62,7 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
       const code = decision.status === 401 ? CLOSE_TOKEN_REFUSED : CLOSE_FORBIDDEN;
       return refusedSocket(code, decision.problem, check.protocol);
     }
-    const ticket = joinTicket(config, flag.echo, check.protocol, decision.access, position.value);
+    const ticket = joinTicket(config, flag.echo, check.protocol, decision.access, position.value, addressKey(request));
     try {
       return await joinRoom(env.ROOMS, room, ticket);
     } catch (error) {

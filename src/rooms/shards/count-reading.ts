@@ -6,6 +6,7 @@
  * number, so an older reading never overwrites a newer one.
  */
 import { isIntegerIn, isRecord } from "../validate";
+import { type KeyCount, parseKeyCounts } from "./member-keys";
 
 export interface CountReading {
   /** Members and places held for joins being admitted. */
@@ -14,6 +15,9 @@ export interface CountReading {
   readonly incarnation: string;
   /** Grows with every reading the shard gives in that life. */
   readonly seq: number;
+  /** Key counts (./member-keys.ts): those that changed since the last reading, a join's, or all (`full`). */
+  readonly keys?: readonly KeyCount[];
+  readonly full?: boolean;
 }
 
 /** The shard's side: stamps its readings. */
@@ -21,8 +25,8 @@ export class CountStamps {
   private readonly incarnation = crypto.randomUUID();
   private seq = 0;
 
-  reading(occupancy: number): CountReading {
-    return { occupancy, incarnation: this.incarnation, seq: ++this.seq };
+  reading(occupancy: number, keys: readonly KeyCount[] = [], full = false): CountReading {
+    return { occupancy, incarnation: this.incarnation, seq: ++this.seq, keys, full };
   }
 }
 
@@ -50,5 +54,7 @@ export function parseCountReading(value: unknown): CountReading | null {
   const { occupancy, incarnation, seq } = value;
   if (!isIntegerIn(occupancy, 0, Number.MAX_SAFE_INTEGER) || !isIntegerIn(seq, 1, Number.MAX_SAFE_INTEGER)) return null;
   if (typeof incarnation !== "string" || incarnation.length === 0 || incarnation.length > 64) return null;
-  return { occupancy, incarnation, seq };
+  const keys = value.keys === undefined ? [] : parseKeyCounts(value.keys);
+  if (keys === null || (value.full !== undefined && typeof value.full !== "boolean")) return null;
+  return { occupancy, incarnation, seq, keys, full: value.full === true };
 }

@@ -5,7 +5,8 @@
  * the other shards only while some of them have not heard of that shard yet: the
  * barrier that lets no member miss a message. Counts are the shards' own readings,
  * checked again with the shards when they are old and matter (a refusal, a `GET`),
- * so they follow live sockets after any object restarts.
+ * so they follow live sockets after any object restarts. So do the counts per user
+ * and per address (./key-limits.ts).
  */
 import { logError } from "../../log";
 import { isRecord } from "../validate";
@@ -19,6 +20,8 @@ import {
   type ShardEntry,
 } from "./directory-record";
 import { JoinHints } from "./join-hints";
+import { KeyLimits } from "./key-limits";
+import type { JoinKeys } from "./member-keys";
 import { DIRECTORY_SHARD, parseShardList, type ShardList } from "./names";
 import { admits, type Placement, place, roomTotal } from "./placement";
 
@@ -38,6 +41,7 @@ export const FULL_RECHECK_MS = 1_000;
 export type Admission =
   | { readonly kind: "admitted"; readonly list: ShardList }
   | { readonly kind: "full" }
+  | { readonly kind: "capped"; readonly reason: string }
   | { readonly kind: "busy"; readonly reason: string };
 
 /** The room's size, from its directory. */
@@ -52,8 +56,10 @@ export interface RoomCount {
 export interface DirectoryPorts {
   readonly store: DirectoryStore;
   readonly announce: Announce;
-  /** Shard `index`'s count as it is now (a `CountReading`, unchecked). */
-  readonly census: (index: number) => Promise<unknown>;
+  /** Shard `index`'s count as it is now (a `CountReading`, unchecked), with all its keys if `keys`. */
+  readonly census: (index: number, keys: boolean) => Promise<unknown>;
+  /** Open sockets with `key` on the directory's own object. */
+  readonly localKeys: (key: string) => number;
   /** Called with the new list whenever it changes, before the other shards hear of it. */
   readonly onChange: (list: ShardList) => void;
   /** Work that outlives the call that started it (`ctx.waitUntil`). */
@@ -70,6 +76,7 @@ export class Directory {
   private readonly retired: Map<number, number>;
   private readonly readings = new CountReadings();
   private readonly announcer: Announcer;
+  private readonly limits: KeyLimits;
 
   constructor(
     private readonly room: string,
@@ -81,6 +88,12 @@ export class Directory {
     this.retired = new Map(record.retired ?? []);
     this.announcer = new Announcer(ports.announce, this.announced, room);
     this.hints = new JoinHints(ports.now);
+    this.limits = new KeyLimits({
+      local: ports.localKeys,
+      members: () => this.counts(),
+      census: (index) => this.ask(index, true),
+      now: ports.now,
+    });
   }
 
   /** The shards the room spans: the directory, then every shard with members, ascending. */
@@ -109,10 +122,15 @@ export class Directory {
   }
 
   /** Where a join goes; a join sent to another shard is remembered until it arrives there. */
-  async place(local: () => number, shardCap: number, roomCap: number): Promise<Placement> {
+  async place(local: () => number, shardCap: number, roomCap: number, join: JoinKeys): Promise<Placement> {
     let placement = place(local(), this.loads(), shardCap, roomCap);
     if (placement.kind === "full" && (await this.verify(FULL_RECHECK_MS)))
       placement = place(local(), this.loads(), shardCap, roomCap);
+    if (placement.kind !== "full") {
+      const check = await this.limits.check(join, DIRECTORY_SHARD);
+      if (check.reason !== null) return { kind: "capped", reason: check.reason };
+      if (check.waited) placement = place(local(), this.loads(), shardCap, roomCap);
+    }
     if (placement.kind === "shard") this.hints.sentTo(placement.index);
     return placement;
   }
@@ -123,9 +141,21 @@ export class Directory {
    * misses relaying to a member that was let in: for a shard that exists, at once.
    * Busy when some shard could not be told of a new one.
    */
-  async admit(index: number, reading: CountReading, roomCap: number, local: () => number): Promise<Admission> {
+  async admit(
+    index: number,
+    reading: CountReading,
+    roomCap: number,
+    local: () => number,
+    join: JoinKeys,
+  ): Promise<Admission> {
     this.hints.arrived(index);
     this.readings.heard(index, reading, this.ports.now());
+    this.limits.counts.heard(index, reading, this.ports.now());
+    const { reason } = await this.limits.check(join, index);
+    if (reason !== null) {
+      this.limits.counts.withdraw(index, join.keys);
+      return { kind: "capped", reason };
+    }
     const fits = () => admits(local(), this.counts(), index, reading.occupancy, roomCap);
     if (!fits() && (!(await this.verify(FULL_RECHECK_MS, index)) || !fits())) {
       if (this.shards.has(index)) this.update(index, reading.occupancy - 1);
@@ -143,6 +173,7 @@ export class Directory {
   /** Shard `index` now holds `reading.occupancy` members; at 0 it leaves the room. Never waits on other shards. */
   report(index: number, reading: CountReading): void {
     // Reports arrive in the order they were sent; a census answer may have overtaken this one.
+    this.limits.counts.heard(index, reading, this.ports.now());
     if (!this.readings.heard(index, reading, this.ports.now())) return;
     if (this.update(index, reading.occupancy)) this.ports.background(this.retryAnnouncements());
   }
@@ -171,10 +202,11 @@ export class Directory {
     return changed.some(Boolean);
   }
 
-  private async ask(index: number): Promise<boolean> {
+  private async ask(index: number, keys = false): Promise<boolean> {
     try {
-      const reading = parseCountReading(await this.ports.census(index));
+      const reading = parseCountReading(await this.ports.census(index, keys));
       if (reading === null) throw new TypeError("the shard's answer is not a count reading");
+      this.limits.counts.heard(index, reading, this.ports.now());
       if (!this.readings.heard(index, reading, this.ports.now())) return false;
       const before = this.shards.get(index)?.count;
       if (this.update(index, reading.occupancy)) this.ports.background(this.retryAnnouncements());
@@ -192,7 +224,9 @@ export class Directory {
     const joined = entry === undefined;
     const left = count === 0;
     if (joined || left) this.version = Math.max(this.version + 1, this.ports.now());
+    if (joined) this.limits.counts.joined(index);
     if (left) {
+      this.limits.counts.left(index);
       this.shards.delete(index);
       this.retired.set(index, this.ports.now());
     } else this.shards.set(index, { count, added: entry?.added ?? this.version, told: entry?.told ?? -1 });
@@ -235,6 +269,8 @@ export class Directory {
 export function parseAdmission(value: unknown): Admission | null {
   if (!isRecord(value)) return null;
   if (value.kind === "full") return { kind: "full" };
+  if (value.kind === "capped")
+    return typeof value.reason === "string" ? { kind: "capped", reason: value.reason } : null;
   if (value.kind === "busy") return typeof value.reason === "string" ? { kind: "busy", reason: value.reason } : null;
   const list = value.kind === "admitted" ? parseShardList(value.list) : null;
   return list === null ? null : { kind: "admitted", list };

@@ -10,7 +10,11 @@ export const ROOM_FULL_REASON = "room full";
 /** The close reason (with 1013) for a join the room could not place in time: the shards were changing. */
 export const ROOM_BUSY_REASON = "room busy, try again";
 
-export type Placement = { kind: "here" } | { kind: "shard"; index: number } | { kind: "full" };
+export type Placement =
+  | { kind: "here" }
+  | { kind: "shard"; index: number }
+  | { kind: "full" }
+  | { kind: "capped"; reason: string };
 
 /** What the directory knows of the other shards: members each last reported, and joins sent their way since. */
 export interface Loads {

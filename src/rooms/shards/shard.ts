@@ -11,6 +11,7 @@ import { isIntegerIn } from "../validate";
 import { type CountReading, CountStamps } from "./count-reading";
 import { CountReporter } from "./count-report";
 import { type Admission, Directory, parseAdmission } from "./directory";
+import { type JoinKeys, kindOf } from "./member-keys";
 import {
   DIRECTORY_SHARD,
   incarnationOf,
@@ -25,6 +26,7 @@ import {
   shardStub,
 } from "./names";
 import { Relay } from "./relay";
+import { ShardKeys } from "./shard-keys";
 
 /** The storage key of a shard's copy of the room's shard list (shard 0 has the directory instead). */
 export const SHARDS_KEY = "shards";
@@ -41,6 +43,8 @@ export class Shard {
   /** Joins this shard holds a place for while the directory admits them. */
   private reserved = 0;
   private readonly stamps = new CountStamps();
+  /** Its members per user and per address. */
+  readonly keys: ShardKeys;
   /** The shard list as stored; undefined until read. */
   private list: ShardList | null | undefined;
   private readonly reportRetry: AlarmRetry;
@@ -58,6 +62,7 @@ export class Shard {
     if (address === null) throw new Error(`${name} is not the name of a room shard`);
     this.address = address;
     const kv = ctx.storage.kv;
+    this.keys = new ShardKeys(ctx, (tag) => kindOf(tag) !== null);
     this.linkRetry = new AlarmRetry(alarms, "links");
     this.reportRetry = new AlarmRetry(alarms, "count");
     this.relay = new Relay(
@@ -72,7 +77,8 @@ export class Shard {
       this.directory = new Directory(address.room, {
         store: kv,
         announce: (index, list) => this.stub(index).setShards(list),
-        census: (index) => this.stub(index).census(),
+        census: (index, keys) => this.stub(index).census(keys),
+        localKeys: (key) => this.keys.count(key),
         onChange: (list) => this.relay.follow(list),
         background: (work) => ctx.waitUntil(work),
         retryLater: () => void announceRetry.later(),
@@ -118,9 +124,9 @@ export class Shard {
     return this.members() + this.reserved;
   }
 
-  /** This shard's count now, stamped, for the directory's census. */
-  census(): CountReading {
-    return this.stamps.reading(this.occupancy());
+  /** This shard's count now, stamped, for the directory's census; with every key's count if `keys`. */
+  census(keys: boolean): CountReading {
+    return keys ? this.stamps.reading(this.occupancy(), this.keys.all(), true) : this.stamps.reading(this.occupancy());
   }
 
   /**
@@ -130,13 +136,13 @@ export class Shard {
    * must `release()` the place once the member is in (or refused), in the same turn,
    * so the member is never left uncounted.
    */
-  async admit(maxConnections: number): Promise<Admission> {
+  async admit(maxConnections: number, join: JoinKeys): Promise<Admission> {
     const { room, index } = this.address;
     this.reserved++;
+    this.keys.reserve(join.keys);
     try {
-      const answer = await this.toDirectory((directory) =>
-        directory.admit(index, this.stamps.reading(this.occupancy()), maxConnections),
-      );
+      const reading = this.stamps.reading(this.occupancy(), this.keys.counts(join.keys));
+      const answer = await this.toDirectory((directory) => directory.admit(index, reading, maxConnections, join));
       const admission = parseAdmission(answer);
       if (admission === null) throw new TypeError("the directory's answer is not an admission");
       if (admission.kind === "admitted") this.follow(admission.list);
@@ -148,9 +154,16 @@ export class Shard {
     }
   }
 
-  /** Gives back the place `admit` held. */
-  release(): void {
+  /** Gives back the place `admit` held; a join refused after all changed its keys' counts back. */
+  release(join: JoinKeys, admitted: boolean): void {
     this.reserved--;
+    this.keys.release(join.keys);
+    if (!admitted) this.left([], join.keys);
+  }
+
+  /** Members with these sockets or keys left: the next count report carries their keys (the directory counts its own live). */
+  left(sockets: readonly WebSocket[], keys: readonly string[] = []): void {
+    if (this.reporter !== null) this.keys.left(sockets, keys);
   }
 
   /**
@@ -178,8 +191,9 @@ export class Shard {
 
   /** A count the directory did not get is sent again from the alarm, with backoff, until it does. */
   private async report(count: number): Promise<void> {
+    const keys = this.keys.takeChanged();
     try {
-      await this.toDirectory((directory) => directory.report(this.address.index, this.stamps.reading(count)));
+      await this.toDirectory((directory) => directory.report(this.address.index, this.stamps.reading(count, keys)));
       this.reportRetry.succeeded();
       // Out of the room with nothing owed: the shard keeps nothing in storage.
       if (count === 0 && this.occupancy() === 0 && !this.relay.owes) {
@@ -187,6 +201,7 @@ export class Shard {
         this.list = null;
       }
     } catch (error) {
+      this.keys.restore(keys);
       logError("room_report_failed", error, { room: this.address.room, shard: this.address.index, count });
       await this.reportRetry.later();
     }

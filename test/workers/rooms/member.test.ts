@@ -17,6 +17,7 @@ const ticket: JoinTicket = {
   access: { sub: null, write: true, expires: null },
   position: null,
   history: { messages: 1000, seconds: 300 },
+  keys: { keys: ["address:192.0.2.1"], caps: { user: 10, address: 100 } },
 };
 
 describe("joinTicket", () => {
@@ -27,7 +28,17 @@ describe("joinTicket", () => {
       MAX_MESSAGE_BYTES: "1024",
       MAX_MESSAGES_PER_SECOND: "10",
     });
-    expect(joinTicket(config, true, "chat.v1")).toEqual(ticket);
+    expect(joinTicket(config, true, "chat.v1", undefined, null, "192.0.2.1")).toEqual(ticket);
+  });
+
+  it("counts a private room's member by its token's sub and its address, under the caps of the config", () => {
+    const config = parseConfig({ ROOM_MAX_PER_USER: "3", ROOM_MAX_PER_ADDRESS: "0" });
+    const access = { sub: "alice", write: true, expires: null };
+    expect(joinTicket(config, false, null, access, null, "2001:db8:1:2::/64").keys).toEqual({
+      keys: ["user:alice", "address:2001:db8:1:2::/64"],
+      caps: { user: 3, address: 0 },
+    });
+    expect(joinTicket(config, false, null).keys).toEqual({ keys: [], caps: { user: 3, address: 0 } });
   });
 });
 
@@ -61,6 +72,9 @@ describe("parseJoinTicket", () => {
     ["an empty sub", JSON.stringify({ ...ticket, access: { ...ticket.access, sub: "" } })],
     ["a sub of 129 characters", JSON.stringify({ ...ticket, access: { ...ticket.access, sub: "a".repeat(129) } })],
     ["an expiry that is not a time", JSON.stringify({ ...ticket, access: { ...ticket.access, expires: "soon" } })],
+    ["no keys", JSON.stringify({ ...ticket, keys: undefined })],
+    ["a key of no kind", JSON.stringify({ ...ticket, keys: { ...ticket.keys, keys: ["ip:192.0.2.1"] } })],
+    ["a negative cap", JSON.stringify({ ...ticket, keys: { ...ticket.keys, caps: { user: -1, address: 100 } } })],
   ])("refuses %s", (_what, header) => {
     expect(parseJoinTicket(header)).toBeNull();
   });

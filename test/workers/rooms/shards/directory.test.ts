@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CountReading } from "../../../../src/rooms/shards/count-reading";
 import { DIRECTORY_KEY, Directory, parseAdmission } from "../../../../src/rooms/shards/directory";
 import { parseDirectoryRecord } from "../../../../src/rooms/shards/directory-record";
+import type { JoinKeys } from "../../../../src/rooms/shards/member-keys";
 import type { ShardList } from "../../../../src/rooms/shards/names";
 
 class MapStore {
@@ -16,6 +17,9 @@ class MapStore {
     return this.map.delete(key);
   }
 }
+
+/** A join with neither a user nor an address: no cap applies. */
+const NO_KEYS: JoinKeys = { keys: [], caps: { user: 10, address: 100 } };
 
 let seq = 0;
 /** A reading from one life of a shard. */
@@ -44,6 +48,7 @@ function directory(store = new MapStore(), unreachable = new Set<number>()) {
       censused.push(index);
       return reading(live.get(index) ?? 0, "census");
     },
+    localKeys: () => 0,
     onChange: () => {},
     background: (work) => background.push(work),
     retryLater: () => retries++,
@@ -76,12 +81,15 @@ describe("the directory", () => {
 
   it("admits a new shard once every other shard has the new list, and keeps it in storage", async () => {
     const { dir, announced, store } = directory();
-    expect(await dir.admit(1, reading(1), 10, local(3))).toEqual({
+    expect(await dir.admit(1, reading(1), 10, local(3), NO_KEYS)).toEqual({
       kind: "admitted",
       list: { version: 1, shards: [0, 1], added: [0, 1] },
     });
     expect(announced).toEqual([]);
-    expect(await dir.admit(2, reading(1), 10, local(3))).toMatchObject({ kind: "admitted", list: { version: 2 } });
+    expect(await dir.admit(2, reading(1), 10, local(3), NO_KEYS)).toMatchObject({
+      kind: "admitted",
+      list: { version: 2 },
+    });
     expect(announced).toEqual([[1, 2]]);
     expect(dir.members(3)).toBe(5);
     expect(store.map.get(DIRECTORY_KEY)).toEqual({
@@ -97,12 +105,12 @@ describe("the directory", () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const unreachable = new Set<number>();
     const { dir, announced, settled } = directory(new MapStore(), unreachable);
-    for (const index of [1, 2, 3]) await dir.admit(index, reading(1), 100, local(3));
+    for (const index of [1, 2, 3]) await dir.admit(index, reading(1), 100, local(3), NO_KEYS);
     unreachable.add(2);
     dir.report(3, reading(0)); // the list changes again: shard 3 left, and shard 2 misses that
     await settled();
     const calls = announced.length;
-    expect(await dir.admit(1, reading(2), 100, local(3))).toMatchObject({ kind: "admitted" });
+    expect(await dir.admit(1, reading(2), 100, local(3), NO_KEYS)).toMatchObject({ kind: "admitted" });
     expect(announced.length).toBe(calls);
   });
 
@@ -110,30 +118,32 @@ describe("the directory", () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const unreachable = new Set([1]);
     const { dir, announced } = directory(new MapStore(), unreachable);
-    await dir.admit(1, reading(1), 10, local(3));
-    expect(await dir.admit(2, reading(1), 10, local(3))).toEqual({
+    await dir.admit(1, reading(1), 10, local(3), NO_KEYS);
+    expect(await dir.admit(2, reading(1), 10, local(3), NO_KEYS)).toEqual({
       kind: "busy",
       reason: "shards 1 could not be told of the list",
     });
     unreachable.clear();
-    expect(await dir.admit(2, reading(1), 10, local(3))).toMatchObject({ kind: "admitted" });
+    expect(await dir.admit(2, reading(1), 10, local(3), NO_KEYS)).toMatchObject({ kind: "admitted" });
     expect(announced).toEqual([[1, 2]]);
   });
 
   it("comes back from storage after a wake knowing who was told: no call for a join into an existing shard", async () => {
     const first = directory();
-    await first.dir.admit(1, reading(3), 10, local(3));
-    await first.dir.admit(2, reading(2), 10, local(3));
+    await first.dir.admit(1, reading(3), 10, local(3), NO_KEYS);
+    await first.dir.admit(2, reading(2), 10, local(3), NO_KEYS);
     const woken = directory(first.store);
     expect(woken.dir.list).toEqual({ version: 2, shards: [0, 1, 2], added: [0, 1, 2] });
     expect(woken.dir.members(3)).toBe(8);
-    expect(await woken.dir.admit(2, reading(3), 10, local(3))).toMatchObject({ kind: "admitted" });
+    expect(await woken.dir.admit(2, reading(3), 10, local(3), NO_KEYS)).toMatchObject({ kind: "admitted" });
     expect(woken.announced).toEqual([]);
   });
 
   it("tells each shard each list once, however many admissions race", async () => {
     const { dir, announced } = directory();
-    await Promise.all(Array.from({ length: 20 }, (_, i) => dir.admit(1 + (i % 5), reading(1 + i), 100, local(3))));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => dir.admit(1 + (i % 5), reading(1 + i), 100, local(3), NO_KEYS)),
+    );
     const perShard = new Map<number, number[]>();
     for (const [index, version] of announced) perShard.set(index, [...(perShard.get(index) ?? []), version]);
     for (const versions of perShard.values()) expect(new Set(versions).size).toBe(versions.length);
@@ -141,8 +151,8 @@ describe("the directory", () => {
 
   it("drops a shard that reports no members, and tells the others without making the report wait", async () => {
     const { dir, announced, settled } = directory();
-    await dir.admit(1, reading(3), 10, local(3));
-    await dir.admit(2, reading(1), 10, local(3));
+    await dir.admit(1, reading(3), 10, local(3), NO_KEYS);
+    await dir.admit(2, reading(1), 10, local(3), NO_KEYS);
     dir.report(1, reading(2));
     expect(dir.list.shards).toEqual([0, 1, 2]);
     dir.report(1, reading(0));
@@ -156,8 +166,8 @@ describe("the directory", () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const unreachable = new Set<number>();
     const { dir, announced, settled, retries } = directory(new MapStore(), unreachable);
-    await dir.admit(1, reading(1), 10, local(3));
-    await dir.admit(2, reading(1), 10, local(3));
+    await dir.admit(1, reading(1), 10, local(3), NO_KEYS);
+    await dir.admit(2, reading(1), 10, local(3), NO_KEYS);
     unreachable.add(1);
     dir.report(2, reading(0));
     await settled();
@@ -169,39 +179,39 @@ describe("the directory", () => {
 
   it("keeps joins on their way in mind when a shard reports, until they arrive", async () => {
     const { dir } = directory();
-    await dir.admit(1, reading(1), 100, local(3));
-    expect(await dir.place(local(3), 3, 100)).toEqual({ kind: "shard", index: 1 });
-    expect(await dir.place(local(3), 3, 100)).toEqual({ kind: "shard", index: 1 });
+    await dir.admit(1, reading(1), 100, local(3), NO_KEYS);
+    expect(await dir.place(local(3), 3, 100, NO_KEYS)).toEqual({ kind: "shard", index: 1 });
+    expect(await dir.place(local(3), 3, 100, NO_KEYS)).toEqual({ kind: "shard", index: 1 });
     dir.report(1, reading(1)); // a report, not an arrival: both joins are still on their way
-    expect(await dir.place(local(3), 3, 100)).toEqual({ kind: "shard", index: 2 });
-    await dir.admit(1, reading(2), 100, local(3)); // one arrived
-    expect(await dir.place(local(3), 3, 100)).toEqual({ kind: "shard", index: 2 });
+    expect(await dir.place(local(3), 3, 100, NO_KEYS)).toEqual({ kind: "shard", index: 2 });
+    await dir.admit(1, reading(2), 100, local(3), NO_KEYS); // one arrived
+    expect(await dir.place(local(3), 3, 100, NO_KEYS)).toEqual({ kind: "shard", index: 2 });
   });
 
   it("forgets a join on its way once it had time to arrive", async () => {
     const { dir, clock } = directory();
-    await dir.admit(1, reading(1), 100, local(3));
-    await dir.place(local(3), 3, 100);
-    await dir.place(local(3), 3, 100);
+    await dir.admit(1, reading(1), 100, local(3), NO_KEYS);
+    await dir.place(local(3), 3, 100, NO_KEYS);
+    await dir.place(local(3), 3, 100, NO_KEYS);
     clock.now = 60_000;
-    expect(await dir.place(local(3), 3, 100)).toEqual({ kind: "shard", index: 1 });
+    expect(await dir.place(local(3), 3, 100, NO_KEYS)).toEqual({ kind: "shard", index: 1 });
   });
 
   it("asks the shards for their live count before refusing a join as full", async () => {
     const { dir, censused, live, clock } = directory();
-    await dir.admit(1, reading(3), 7, local(3));
-    await dir.admit(2, reading(1), 7, local(3));
+    await dir.admit(1, reading(3), 7, local(3), NO_KEYS);
+    await dir.admit(2, reading(1), 7, local(3), NO_KEYS);
     clock.now = 5_000;
     live.set(1, 0).set(2, 1); // shard 1 restarted and lost its sockets: the room holds 4, not 7
-    expect(await dir.place(local(3), 3, 7)).toEqual({ kind: "shard", index: 2 });
+    expect(await dir.place(local(3), 3, 7, NO_KEYS)).toEqual({ kind: "shard", index: 2 });
     expect(censused.sort()).toEqual([1, 2]);
     expect(dir.list.shards).toEqual([0, 2]);
   });
 
   it("gives a count no older than COUNT_TRUSTED_MS, asking only the shards it has not heard from", async () => {
     const { dir, censused, live, clock } = directory();
-    await dir.admit(1, reading(3), 100, local(3));
-    await dir.admit(2, reading(2), 100, local(3));
+    await dir.admit(1, reading(3), 100, local(3), NO_KEYS);
+    await dir.admit(2, reading(2), 100, local(3), NO_KEYS);
     live.set(1, 3).set(2, 0);
     expect(await dir.count(local(3))).toEqual({ connections: 8, shards: 3 });
     expect(censused).toEqual([]);
@@ -213,7 +223,7 @@ describe("the directory", () => {
 
   it("ignores a census answer older than a report it already heard", async () => {
     const { dir } = directory();
-    await dir.admit(1, reading(3, "a"), 100, local(3));
+    await dir.admit(1, reading(3, "a"), 100, local(3), NO_KEYS);
     const old = reading(1, "a");
     dir.report(1, reading(2, "a"));
     dir.report(1, old);
@@ -222,7 +232,7 @@ describe("the directory", () => {
 
   it("keeps nothing in storage once the room is empty", async () => {
     const { dir, store } = directory();
-    await dir.admit(1, reading(1), 10, local(3));
+    await dir.admit(1, reading(1), 10, local(3), NO_KEYS);
     dir.report(1, reading(0));
     dir.emptied(1);
     expect(store.map.has(DIRECTORY_KEY)).toBe(true);
