@@ -10,6 +10,11 @@ import { freshRoom, type JoinOptions, joinMany, joinRoom, roomInfo, roomShard } 
 import { joinPositioned } from "../history/positioned";
 
 const SHARDED: JoinOptions = { vars: { ROOM_SHARD_CONNECTIONS: "3" } };
+/** Joins from `address`, in a room that takes 3 connections per address. */
+const from = (address: string): JoinOptions => ({
+  vars: { ROOM_SHARD_CONNECTIONS: "3", ROOM_MAX_PER_ADDRESS: "3" },
+  headers: { "CF-Connecting-IP": address },
+});
 const CALLS = [
   "fetch",
   "admit",
@@ -79,6 +84,34 @@ describe("what a room over several objects costs", () => {
     const calls = countCalls();
     await joinRoom(room, SHARDED);
     expect(calls.take()).toEqual({ fetch: 2, admit: 1, setShards: 2 });
+  });
+
+  it("a join counted per address, below the cap by the counts the directory has: no request more", async () => {
+    const room = freshRoom();
+    for (let i = 1; i <= 7; i++) await joinRoom(room, from(`10.0.0.${i}`)); // [3,3,1]
+    const calls = countCalls();
+    await joinRoom(room, from("10.0.0.1"));
+    expect(calls.take()).toEqual({ fetch: 2, admit: 1 });
+  });
+
+  it("a join counted per address after the directory woke, in a room larger than the cap: 1 census to each other shard, once", async () => {
+    const room = freshRoom();
+    for (let i = 1; i <= 7; i++) await joinRoom(room, from(`10.0.0.${i}`)); // [3,3,1]
+    await evictDurableObject(roomShard(room, 0)); // forgets the other shards' keys
+    const calls = countCalls();
+    await joinRoom(room, from("10.0.0.1"));
+    expect(calls.take()).toEqual({ fetch: 2, admit: 1, census: 2 });
+    await joinRoom(room, from("10.0.0.2"));
+    expect(calls.take()).toEqual({ fetch: 2, admit: 1 });
+  });
+
+  it("a join past ROOM_MAX_PER_ADDRESS: 1 request, refused by the directory", async () => {
+    const room = freshRoom();
+    for (let i = 0; i < 3; i++) await joinRoom(room, from("10.0.0.1")); // [3]
+    const calls = countCalls();
+    const refused = await joinRoom(room, from("10.0.0.1"));
+    expect((await waitForClose(refused)).code).toBe(1008);
+    expect(calls.take()).toEqual({ fetch: 1 });
   });
 
   it("a message: 1/20 for the frame, and one call to each other shard", async () => {
