@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
-import { type DevServer, startDevServer } from "../test/e2e/dev-server.ts";
+import { type DevServer, startDevServer, UNCAPPED_ROOMS } from "../test/e2e/dev-server.ts";
 import { closeClient, openClient } from "../test/e2e/ws-client.ts";
 import { fanoutPlan } from "./fanout-plan.ts";
 import { Progress } from "./progress.ts";
@@ -55,9 +55,9 @@ async function joinRate(server: DevServer, query: string): Promise<number> {
 const servers: DevServer[] = [];
 try {
   console.log("starting two wrangler dev: ROOM_AUTH=open, and ROOM_AUTH=token");
-  const open = await startDevServer({});
+  const open = await startDevServer(UNCAPPED_ROOMS);
   servers.push(open);
-  const secured = await startDevServer({ ROOM_AUTH: "token", ROOM_TOKEN_SECRET: SECRET });
+  const secured = await startDevServer({ ...UNCAPPED_ROOMS, ROOM_AUTH: "token", ROOM_TOKEN_SECRET: SECRET });
   servers.push(secured);
   const targets = [
     { label: "open", server: open, query: "" },

@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type DevServer, startDevServer } from "../test/e2e/dev-server.ts";
+import { type DevServer, startDevServer, UNCAPPED_ROOMS } from "../test/e2e/dev-server.ts";
 import { machine } from "./compare/machine.ts";
 import { type Measured, renderResults } from "./compare/results-md.ts";
 import { echoRows, fanoutRow, type Row, stormRow } from "./compare/rows.ts";
@@ -113,7 +113,7 @@ try {
   servers.push(go);
   const workerd = await startPlainWorkerd();
   servers.push(workerd);
-  const dev = await startDevServer();
+  const dev = await startDevServer(UNCAPPED_ROOMS);
   servers.push(dev);
   const targets: Target[] = [
     { label: "wrangler dev", url: new URL(`${dev.wsUrl}/ws`) },

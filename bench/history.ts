@@ -9,7 +9,7 @@
  * (target ≥ 0.8x).
  */
 import { parseArgs } from "node:util";
-import { type DevServer, startDevServer } from "../test/e2e/dev-server.ts";
+import { type DevServer, startDevServer, UNCAPPED_ROOMS } from "../test/e2e/dev-server.ts";
 import { closeClient, openClient, waitForMessages } from "../test/e2e/ws-client.ts";
 import { fanoutPlan } from "./fanout-plan.ts";
 import { Progress } from "./progress.ts";
@@ -59,9 +59,13 @@ async function resumeTime(server: DevServer): Promise<number> {
 const servers: DevServer[] = [];
 try {
   console.log(`starting two wrangler dev (ROOM_SHARD_CONNECTIONS=${shard}): history on, and off`);
-  const on = await startDevServer({ ROOM_SHARD_CONNECTIONS: String(shard) });
+  const on = await startDevServer({ ...UNCAPPED_ROOMS, ROOM_SHARD_CONNECTIONS: String(shard) });
   servers.push(on);
-  const off = await startDevServer({ ROOM_SHARD_CONNECTIONS: String(shard), ROOM_HISTORY_MESSAGES: "0" });
+  const off = await startDevServer({
+    ...UNCAPPED_ROOMS,
+    ROOM_SHARD_CONNECTIONS: String(shard),
+    ROOM_HISTORY_MESSAGES: "0",
+  });
   servers.push(off);
   const plan = fanoutPlan(
     [

@@ -5,7 +5,7 @@
  * fan-out run, every delivery verified; prints a markdown table and the ratio.
  */
 import { parseArgs } from "node:util";
-import { type DevServer, startDevServer } from "../test/e2e/dev-server.ts";
+import { type DevServer, startDevServer, UNCAPPED_ROOMS } from "../test/e2e/dev-server.ts";
 import { DEFAULTS } from "./args.ts";
 import type { LoadSettings } from "./context.ts";
 import { Progress } from "./progress.ts";
@@ -75,9 +75,9 @@ process.once("SIGINT", async () => {
 let failed = true;
 try {
   console.log(`starting two wrangler dev: ROOM_SHARD_CONNECTIONS=${shard}, and the default`);
-  const spread = await startDevServer({ ROOM_SHARD_CONNECTIONS: String(shard) });
+  const spread = await startDevServer({ ...UNCAPPED_ROOMS, ROOM_SHARD_CONNECTIONS: String(shard) });
   servers.push(spread);
-  const single = await startDevServer();
+  const single = await startDevServer(UNCAPPED_ROOMS);
   servers.push(single);
   const plan: Plan = {
     scenarios: ["fanout"],

@@ -31,6 +31,13 @@ export interface DevServerOptions {
   port?: number;
 }
 
+/**
+ * Vars for a server that one address (this machine) joins with more sockets per room
+ * than a public deploy allows one address (ROOM_MAX_PER_ADDRESS, default 100), or
+ * with one token more often than ROOM_MAX_PER_USER (default 10): both caps off.
+ */
+export const UNCAPPED_ROOMS = { ROOM_MAX_PER_ADDRESS: "0", ROOM_MAX_PER_USER: "0" } as const;
+
 /** A port the OS says is free right now. */
 export async function freePort(): Promise<number> {
   const server = createServer();
