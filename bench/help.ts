@@ -51,6 +51,10 @@ stdout is a terminal.
 
 Exit status: 0 all verified, 1 errors counted, 2 bad usage, 3 hard deadline hit.
 
+A room takes at most ROOM_MAX_PER_ADDRESS (default 100) sockets from one address, and every
+socket here comes from this machine: for a larger fanout, start the server with
+--var ROOM_MAX_PER_ADDRESS:0 (npm run dev -- --var ROOM_MAX_PER_ADDRESS:0).
+
 Examples:
   npm run bench -- ws://127.0.0.1:8787/ws
   npm run bench -- ws://127.0.0.1:8787/ws --scenario throughput --size 1MiB --window 4
