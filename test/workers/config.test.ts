@@ -3,6 +3,8 @@ import {
   ConfigError,
   configFor,
   DEFAULT_ROOM_MAX_CONNECTIONS,
+  DEFAULT_ROOM_MAX_PER_ADDRESS,
+  DEFAULT_ROOM_MAX_PER_USER,
   DEFAULT_ROOM_SHARD_CONNECTIONS,
   PLATFORM_MAX_MESSAGE_BYTES,
   parseConfig,
@@ -45,6 +47,23 @@ describe("parseConfig", () => {
     expect(config.roomMaxConnections).toBe(250_000);
     expect(config.roomShardConnections).toBe(10_000);
     expect(parseConfig({ ROOM_MAX_CONNECTIONS: "2" }).roomShardConnections).toBe(DEFAULT_ROOM_SHARD_CONNECTIONS);
+  });
+
+  it("caps a room's connections per user and per address at 10 and 100 by default, 0 turning either off", () => {
+    const defaults = parseConfig({ ROOM_MAX_PER_USER: "", ROOM_MAX_PER_ADDRESS: "" });
+    expect([defaults.roomMaxPerUser, defaults.roomMaxPerAddress]).toEqual([
+      DEFAULT_ROOM_MAX_PER_USER,
+      DEFAULT_ROOM_MAX_PER_ADDRESS,
+    ]);
+    expect([DEFAULT_ROOM_MAX_PER_USER, DEFAULT_ROOM_MAX_PER_ADDRESS]).toEqual([10, 100]);
+    const off = parseConfig({ ROOM_MAX_PER_USER: "0", ROOM_MAX_PER_ADDRESS: "0" });
+    expect([off.roomMaxPerUser, off.roomMaxPerAddress]).toEqual([0, 0]);
+    expect(() => parseConfig({ ROOM_MAX_PER_USER: "-1" })).toThrow(
+      'ROOM_MAX_PER_USER must be a decimal integer from 0 to 1000000, got "-1"',
+    );
+    expect(() => parseConfig({ ROOM_MAX_PER_ADDRESS: "1000001" })).toThrow(
+      "ROOM_MAX_PER_ADDRESS must be a decimal integer from 0 to 1000000",
+    );
   });
 
   it("keeps the prefix's spaces exactly", () => {
