@@ -2,8 +2,16 @@
  * What a positioned join replays, gathered from every origin of the room: after a
  * member's `since` (resume), or its last N messages (`?history=N`). Pure over the
  * `HistorySources` it is handed, so the rules are tested apart from the objects.
+ *
+ * No rule here compares times of different objects: an origin a position names is
+ * read after its mark, and one it does not name stands for none of its messages
+ * (see position.ts), so clock skew, relay latency and two messages in the same
+ * millisecond cannot hide a message.
  */
+
+import { byTime } from "./by-time";
 import { advanced, encodePosition, type Mark, type Position } from "./position";
+import { readThrough } from "./read-through";
 import type { Entry, Extent } from "./store";
 
 /** What one origin is asked for. */
@@ -41,38 +49,86 @@ export interface CatchUp {
   readonly end: Position;
 }
 
-/** A join with `since`: every message after it, per origin, in time order, unless some origin cannot honour it. */
-export async function resume(since: Position, sources: HistorySources, now: number): Promise<CatchUp> {
-  const origins = [...new Set([...since.marks.keys(), ...(await sources.origins())])].sort((a, b) => a - b);
+/** A query that returns no message, only where the origin's history stands. */
+const EXTENT_ONLY: HistoryQuery = { after: Number.MAX_SAFE_INTEGER };
+
+/**
+ * A join with `since`: every message after it, per origin, in time order, unless some
+ * origin cannot honour it. `since` null: from the start of every origin's window (a
+ * `GET …/history` without `since`). An origin `since` names that the room does not know
+ * (not one of `sources.origins()`) makes the answer `recovered: false`, is never read,
+ * and is not carried into any position.
+ */
+export async function resume(since: Position | null, sources: HistorySources, now: number): Promise<CatchUp> {
+  const origins = await sources.origins();
+  const known = new Set(origins);
+  const strangers = since !== null && [...since.marks.keys()].some((origin) => !known.has(origin));
   const reads = await Promise.all(
     origins.map(async (origin) => {
-      const mark = since.marks.get(origin);
-      const read = await readAll(
-        sources,
-        origin,
-        mark === undefined ? { newerThan: since.time } : { after: mark.offset },
-      );
-      const { extent } = read;
-      const honoured =
-        mark === undefined ||
-        (mark.epoch === extent.epoch && mark.offset >= extent.first - 1 && mark.offset <= extent.end);
-      return { origin, read, honoured };
+      const mark = since?.marks.get(origin);
+      const query = strangers ? EXTENT_ONLY : { after: mark?.offset ?? 0 };
+      return { origin, mark, read: await readThrough(sources, origin, query) };
     }),
   );
-  const floors = new Map(reads.map(({ origin, read }) => [origin, endOf(read.extent)]));
-  const ends: Position = { time: now, marks: floors };
-  if (reads.every(({ honoured }) => honoured)) {
-    return replayed(since, byTime(reads.map(({ read }) => read.entries)), true, null, floors);
+  const recovered =
+    !strangers &&
+    reads.every(({ mark, read }) => (since === null || honours(read.extent, mark)) && reached(read, mark?.offset ?? 0));
+  if (!recovered) {
+    const ends = marksOf(reads.map(({ origin, read }) => [origin, read.extent.epoch, read.extent.end]));
+    const starts = marksOf(reads.map(({ origin, read }) => [origin, read.extent.epoch, read.extent.first - 1]));
+    const start = { time: now, marks: ends };
+    return {
+      start,
+      recovered: false,
+      historyStart: { time: now, marks: starts },
+      replay: [],
+      floors: ends,
+      end: start,
+    };
   }
-  const starts = new Map(
-    reads.map(({ origin, read }) => [origin, { epoch: read.extent.epoch, offset: read.extent.first - 1 }]),
+  // From the window's start, each origin starts where its history does; otherwise where `since` has it.
+  const start: Position = {
+    time: since?.time ?? 0,
+    marks: marksOf(
+      reads.map(({ origin, mark, read }) => [
+        origin,
+        mark?.epoch ?? read.extent.epoch,
+        since === null ? read.extent.first - 1 : (mark?.offset ?? 0),
+      ]),
+    ),
+  };
+  return replayed(
+    start,
+    byTime(reads.map(({ read }) => read.entries)),
+    true,
+    null,
+    sentThrough(
+      start,
+      reads.map(({ origin, read }) => [origin, read.entries]),
+    ),
   );
-  return { start: ends, recovered: false, historyStart: { time: now, marks: starts }, replay: [], floors, end: ends };
+}
+
+/**
+ * Whether an origin's history still holds every message after `mark`: its epoch, and
+ * nothing it dropped past the mark. No mark stands for none of the origin's messages:
+ * honoured only while it has dropped none of its epoch.
+ */
+function honours(extent: Extent, mark: Mark | undefined): boolean {
+  if (mark === undefined) return extent.first <= 1;
+  return mark.epoch === extent.epoch && mark.offset >= extent.first - 1 && mark.offset <= extent.end;
+}
+
+/** Whether the messages read after `from` go on to the end of the origin's history (none dropped while reading). */
+function reached(read: HistoryRead, from: number): boolean {
+  return (read.entries.at(-1)?.offset ?? Math.max(from, read.extent.first - 1)) >= read.extent.end;
 }
 
 /**
  * A join with `?history=N`: the room's last N messages before the join, and every
- * message since (sent while this was being gathered), in time order.
+ * message since (sent while this was being gathered), in time order. Which messages
+ * are "the last N" across objects is a matter of their times; the member's marks and
+ * floors follow exactly what it is sent.
  */
 export async function lastMessages(
   count: number,
@@ -82,20 +138,31 @@ export async function lastMessages(
 ): Promise<CatchUp> {
   const origins = await sources.origins();
   const reads = await Promise.all(
-    origins.map(async (origin) => ({ origin, read: await sources.read(origin, { last: count, from: joinedAt }) })),
+    origins.map(async (origin) => ({
+      origin,
+      read: await readThrough(sources, origin, { last: count, from: joinedAt }),
+    })),
   );
   const before = byTime(reads.map(({ read }) => read.entries.filter((entry) => entry.time < joinedAt)));
   const after = reads.flatMap(({ read }) => read.entries.filter((entry) => entry.time >= joinedAt));
   const keep = new Set([...(count === 0 ? [] : before.slice(-count)), ...after]);
-  const taken = byTime(reads.map(({ read }) => read.entries.filter((entry) => keep.has(entry))));
-  const marks = new Map<number, Mark>();
-  for (const { origin, read } of reads) {
-    const first = taken.find((entry) => entry.origin === origin);
-    const offset = first === undefined ? read.extent.end : first.offset - 1;
-    marks.set(origin, { epoch: read.extent.epoch, offset });
-  }
-  const floors = new Map(reads.map(({ origin, read }) => [origin, endOf(read.extent)]));
-  return replayed({ time: now, marks }, taken, true, null, floors);
+  // Per origin, from its first message kept on: its own order has no holes.
+  const taken = reads.map(({ origin, read }) => {
+    const first = read.entries.findIndex((entry) => keep.has(entry));
+    return { origin, read, entries: first < 0 ? [] : read.entries.slice(first) };
+  });
+  const start: Position = {
+    time: now,
+    marks: marksOf(
+      taken.map(({ origin, read, entries }) => {
+        const first = entries[0];
+        const offset = first === undefined ? lastOffset(read) : first.offset - 1;
+        return [origin, read.extent.epoch, offset];
+      }),
+    ),
+  };
+  const floors = marksOf(taken.map(({ origin, read }) => [origin, read.extent.epoch, lastOffset(read)]));
+  return replayed(start, byTime(taken.map(({ entries }) => entries)), true, null, floors);
 }
 
 function replayed(
@@ -113,41 +180,24 @@ function replayed(
   return { start, recovered, historyStart, replay, floors, end: position };
 }
 
-/** Every page of an origin's answer to an `after` or `newerThan` query. */
-async function readAll(sources: HistorySources, origin: number, query: HistoryQuery): Promise<HistoryRead> {
-  const first = await sources.read(origin, query);
-  const entries = [...first.entries];
-  let last = entries.at(-1);
-  while (last !== undefined && last.offset < first.extent.end) {
-    const next = await sources.read(origin, { after: last.offset });
-    if (next.entries.length === 0) break;
-    entries.push(...next.entries);
-    last = entries.at(-1);
+/** Per origin, the last offset the member has once `entries` are sent after `start`. */
+function sentThrough(start: Position, perOrigin: readonly [number, readonly Entry[]][]): Map<number, Mark> {
+  const floors = new Map(start.marks);
+  for (const [origin, entries] of perOrigin) {
+    const last = entries.at(-1);
+    if (last !== undefined) floors.set(origin, { epoch: last.epoch, offset: last.offset });
   }
-  return { extent: first.extent, entries };
+  return floors;
 }
 
-function endOf(extent: Extent): Mark {
-  return { epoch: extent.epoch, offset: extent.end };
+/** The last offset an origin's answer went through: its last message read, or else the end of its history. */
+function lastOffset(read: HistoryRead): number {
+  return read.entries.at(-1)?.offset ?? read.extent.end;
 }
 
-/**
- * One sequence from each origin's (in offset order): the earliest head first, so the
- * room reads in time order while each origin's own order is kept whatever its clock did.
- */
-function byTime(perOrigin: readonly (readonly Entry[])[]): Entry[] {
-  const heads = perOrigin.map(() => 0);
-  const merged: Entry[] = [];
-  for (;;) {
-    let pick = -1;
-    perOrigin.forEach((entries, at) => {
-      const head = entries[heads[at] ?? 0];
-      const best = pick < 0 ? undefined : perOrigin[pick]?.[heads[pick] ?? 0];
-      if (head !== undefined && (best === undefined || head.time < best.time)) pick = at;
-    });
-    const entry = pick < 0 ? undefined : perOrigin[pick]?.[heads[pick] ?? 0];
-    if (entry === undefined) return merged;
-    merged.push(entry);
-    heads[pick] = (heads[pick] ?? 0) + 1;
-  }
+/** Marks from [origin, epoch, offset]; a mark at offset 0 says nothing a missing one does not (position.ts). */
+function marksOf(marks: readonly (readonly [number, string, number])[]): Map<number, Mark> {
+  return new Map(
+    marks.filter(([, , offset]) => offset > 0).map(([origin, epoch, offset]) => [origin, { epoch, offset }]),
+  );
 }

@@ -38,6 +38,7 @@ export class PositionedDelivery {
    * member per message cost a third of the room's deliveries a second, over 11 objects).
    */
   private positioned: Map<WebSocket, Floors | null> | null = null;
+  private readonly floorKeys = new WeakMap<Floors, string>();
 
   constructor(
     private readonly kv: DurableObjectStorage["kv"],
@@ -57,20 +58,26 @@ export class PositionedDelivery {
     }
     const verbatim: WebSocket[] = [];
     const shared: WebSocket[] = [];
-    const ahead: [WebSocket, Floors][] = [];
+    // Members with the same floors (caught up from the same state of a quiet origin) share an envelope.
+    const ahead = new Map<string, { floors: Floors; sockets: WebSocket[] }>();
     for (const socket of this.sockets()) {
       const floors = positioned.get(socket);
       if (floors === undefined) verbatim.push(socket);
       else if (this.held.has(socket)) {
         if (socket !== sender || includeSender) this.held.get(socket)?.push(entry);
       } else if (floors === null) shared.push(socket);
-      else ahead.push([socket, floors]);
+      else {
+        const key = this.keyOf(floors);
+        const group = ahead.get(key);
+        if (group === undefined) ahead.set(key, { floors, sockets: [socket] });
+        else group.sockets.push(socket);
+      }
     }
     if (verbatim.length > 0) this.sendTo(verbatim, sender, entry.data, size, includeSender);
-    if (shared.length + ahead.length + this.held.size === 0) return;
+    if (shared.length + ahead.size + this.held.size === 0) return;
     this.kv.put(VECTOR_KEY, encodePosition(vector));
     if (shared.length > 0) this.send(shared, sender, envelopeFrame(entry, encodePosition(vector)), includeSender);
-    for (const [socket, floors] of ahead) this.deliverAhead(socket, floors, entry, sender, includeSender);
+    for (const { floors, sockets } of ahead.values()) this.deliverAhead(sockets, floors, entry, sender, includeSender);
   }
 
   /** A positioned member just accepted: live messages wait until its catch-up is sent. */
@@ -120,16 +127,32 @@ export class PositionedDelivery {
     return this.vector;
   }
 
-  /** A member whose catch-up went further than this object has delivered, for some origin. */
-  private deliverAhead(socket: WebSocket, floors: Floors, entry: Entry, sender: WebSocket | null, echo: boolean): void {
+  /** Members whose catch-up went further than this object has delivered, for some origin: all with `floors`. */
+  private deliverAhead(
+    sockets: WebSocket[],
+    floors: Floors,
+    entry: Entry,
+    sender: WebSocket | null,
+    echo: boolean,
+  ): void {
     const marks = new Map(floors.map(([origin, epoch, offset]) => [origin, { epoch, offset }]));
     if (!covers(marks.get(entry.origin), entry)) {
       const position = merged(this.delivered(), { time: 0, marks });
-      this.send([socket], sender, envelopeFrame(entry, encodePosition(position)), echo);
+      this.send(sockets, sender, envelopeFrame(entry, encodePosition(position)), echo);
     }
     // Floors the object has now delivered up to are no longer needed.
     const left = this.needed(floors);
-    if (left.length !== floors.length) this.setFloors(socket, left);
+    if (left.length !== floors.length) for (const socket of sockets) this.setFloors(socket, left);
+  }
+
+  /** The same text for equal floors, computed once per floors kept. */
+  private keyOf(floors: Floors): string {
+    let key = this.floorKeys.get(floors);
+    if (key === undefined) {
+      key = JSON.stringify(floors);
+      this.floorKeys.set(floors, key);
+    }
+    return key;
   }
 
   private positionedMembers(): Map<WebSocket, Floors | null> {

@@ -2,8 +2,10 @@
  * Positions in a room's history. A room spread over objects has no total order, so a
  * position is a vector: for each object a message can enter by (its *origin*), the
  * epoch of that object's history and the offset of the last of its messages taken
- * in, plus the time. Clients treat the encoded string as opaque: URL-safe base64 of
- * a small JSON array. Pure.
+ * in, plus the time. An origin a position does not name stands for none of its
+ * messages taken in (an offset 0 mark in its current epoch), so no rule ever needs
+ * the time, and the time is never compared across objects. Clients treat the
+ * encoded string as opaque: URL-safe base64 of a small JSON array. Pure.
  */
 import { isIntegerIn } from "../validate";
 
@@ -19,7 +21,7 @@ export interface Mark {
   readonly offset: number;
 }
 
-/** Where a member is: a mark per origin it took messages from, and the time. */
+/** Where a member is: a mark per origin it took messages from, and the newest time among them (informative). */
 export interface Position {
   readonly time: number;
   readonly marks: ReadonlyMap<number, Mark>;

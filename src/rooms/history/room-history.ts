@@ -25,8 +25,6 @@ import { type Entry, HistoryStore } from "./store";
 const WINDOW_KEY = "history:window";
 /** A sweep comes this long after the row it is for expires, so that the row has. */
 const SWEEP_SLACK_MS = 1000;
-/** Before any message: a page without `since` starts at the window's start. */
-const START: Position = { time: 0, marks: new Map() };
 
 /** The body of `GET /rooms/:name/history`. */
 export interface HistoryPage {
@@ -122,7 +120,7 @@ export class RoomHistory {
    */
   async page(since: Position | null, limit: number, sources: HistorySources): Promise<HistoryPage> {
     const now = Date.now();
-    const first = await resume(since ?? START, sources, now);
+    const first = await resume(since, sources, now);
     // Not recoverable: the page starts where history now starts, and says so.
     const catchUp = first.historyStart === null ? first : await resume(first.historyStart, sources, now);
     const taken = catchUp.replay.slice(0, limit);

@@ -29,8 +29,11 @@ export { DIRECTORY_KEY };
 
 /** How old a count may be in `GET /rooms/:name` before the directory asks the shard again. */
 export const COUNT_TRUSTED_MS = 10_000;
-/** A shard that left is remembered this long, so a member resuming can still read its history. */
-const RETIRED_MS = 24 * 60 * 60 * 1000;
+/**
+ * A shard that left is remembered this long, so a member resuming can still read its
+ * history: at least the longest history window (`ROOM_HISTORY_SECONDS` at most a day).
+ */
+export const RETIRED_MS = 24 * 60 * 60 * 1000;
 /** Before a join is refused "room full", counts older than this are asked again: a restart may have emptied a shard. */
 export const FULL_RECHECK_MS = 1_000;
 
@@ -66,6 +69,8 @@ export interface DirectoryPorts {
   readonly background: (work: Promise<unknown>) => void;
   /** Some shard could not be told of the list: call `retryAnnouncements` again later. */
   readonly retryLater: () => void;
+  /** Shards that left are remembered until `at`: call `forgetRetired` then. */
+  readonly forgetLater: (at: number) => void;
   readonly now: () => number;
 }
 
@@ -105,8 +110,7 @@ export class Directory {
 
   /** Every object whose history may hold the room's messages: its shards, and those that left lately. */
   origins(): number[] {
-    const since = this.ports.now() - RETIRED_MS;
-    for (const [index, at] of this.retired) if (at < since) this.retired.delete(index);
+    this.pruneRetired();
     return [...new Set([DIRECTORY_SHARD, ...this.shards.keys(), ...this.retired.keys()])].sort((a, b) => a - b);
   }
 
@@ -184,9 +188,29 @@ export class Directory {
     if (failed.length > 0) this.ports.retryLater();
   }
 
-  /** Shard 0's last member left: a room with no shard left keeps nothing in storage. */
+  /**
+   * Shard 0's last member left: a room with no shard left keeps nothing in storage but the
+   * shards that left lately, whose history a member may still resume from, until they are forgotten.
+   */
   emptied(local: number): void {
-    if (local === 0 && this.shards.size === 0) this.ports.store.delete(DIRECTORY_KEY);
+    if (local !== 0 || this.shards.size > 0) return;
+    if (this.pruneRetired()) this.save();
+    if (this.retired.size === 0) this.ports.store.delete(DIRECTORY_KEY);
+    else this.ports.forgetLater(Math.min(...this.retired.values()) + RETIRED_MS);
+  }
+
+  /** From the alarm `emptied` asked for: forgets the shards that left a day ago, and the record once it is empty. */
+  forgetRetired(local: number): void {
+    if (this.pruneRetired()) this.save();
+    this.emptied(local);
+  }
+
+  /** Forgets shards that left more than `RETIRED_MS` ago; true when some were. */
+  private pruneRetired(): boolean {
+    const since = this.ports.now() - RETIRED_MS;
+    const before = this.retired.size;
+    for (const [index, at] of this.retired) if (at <= since) this.retired.delete(index);
+    return this.retired.size !== before;
   }
 
   /**

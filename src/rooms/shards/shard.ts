@@ -82,9 +82,11 @@ export class Shard {
         onChange: (list) => this.relay.follow(list),
         background: (work) => ctx.waitUntil(work),
         retryLater: () => void announceRetry.later(),
+        forgetLater: (at) => ctx.waitUntil(alarms.schedule("retired", at)),
         now: () => Date.now(),
       });
       alarms.on("announce", () => this.directory?.retryAnnouncements());
+      alarms.on("retired", () => this.directory?.forgetRetired(members()));
       this.reporter = null;
       this.relay.follow(this.directory.list);
     } else {

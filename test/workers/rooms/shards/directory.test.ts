@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CountReading } from "../../../../src/rooms/shards/count-reading";
-import { DIRECTORY_KEY, Directory, parseAdmission } from "../../../../src/rooms/shards/directory";
+import { DIRECTORY_KEY, Directory, parseAdmission, RETIRED_MS } from "../../../../src/rooms/shards/directory";
 import { parseDirectoryRecord } from "../../../../src/rooms/shards/directory-record";
 import type { JoinKeys } from "../../../../src/rooms/shards/member-keys";
 import type { ShardList } from "../../../../src/rooms/shards/names";
@@ -38,6 +38,7 @@ function directory(store = new MapStore(), unreachable = new Set<number>()) {
   const background: Promise<unknown>[] = [];
   const clock = { now: 0 };
   let retries = 0;
+  const forgetAt: number[] = [];
   const dir = new Directory("lobby", {
     store,
     announce: async (index: number, list: ShardList) => {
@@ -52,6 +53,7 @@ function directory(store = new MapStore(), unreachable = new Set<number>()) {
     onChange: () => {},
     background: (work) => background.push(work),
     retryLater: () => retries++,
+    forgetLater: (at: number) => forgetAt.push(at),
     now: () => clock.now,
   });
   return {
@@ -61,6 +63,7 @@ function directory(store = new MapStore(), unreachable = new Set<number>()) {
     live,
     store,
     clock,
+    forgetAt,
     settled: () => Promise.all(background),
     retries: () => retries,
   };
@@ -230,14 +233,29 @@ describe("the directory", () => {
     expect(dir.members(0)).toBe(2);
   });
 
-  it("keeps nothing in storage once the room is empty", async () => {
-    const { dir, store } = directory();
+  it("keeps nothing in storage once the room is empty and a day has passed since its last shard left", async () => {
+    const { dir, store, clock, forgetAt } = directory();
     await dir.admit(1, reading(1), 10, local(3), NO_KEYS);
+    clock.now = 1_000;
     dir.report(1, reading(0));
     dir.emptied(1);
     expect(store.map.has(DIRECTORY_KEY)).toBe(true);
     dir.emptied(0);
+    // Shard 1's history may still hold messages a member resumes from: the room remembers it.
+    expect(store.map.get(DIRECTORY_KEY)).toMatchObject({ shards: [], retired: [[1, 1_000]] });
+    expect(forgetAt).toEqual([1_000 + RETIRED_MS]);
+    clock.now = 1_000 + RETIRED_MS;
+    dir.forgetRetired(0);
     expect(store.map.has(DIRECTORY_KEY)).toBe(false);
+    expect(dir.origins()).toEqual([0]);
+  });
+
+  it("still knows, after the room emptied and the directory was rebuilt, the shards that left within a day", async () => {
+    const { dir, store } = directory();
+    await dir.admit(1, reading(1), 10, local(3), NO_KEYS);
+    dir.report(1, reading(0));
+    dir.emptied(0);
+    expect(directory(store).dir.origins()).toEqual([0, 1]);
   });
 });
 

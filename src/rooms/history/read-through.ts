@@ -1,0 +1,34 @@
+/**
+ * One origin's whole answer to a catch-up's query, over as many pages as it takes
+ * (a read stops at `MAX_PAGE_BYTES`): up to where the origin's history stood at the
+ * first page, or past it when the origin kept sending. What comes back has no hole,
+ * so a member's marks and floors can follow the last message it is really sent.
+ */
+import type { HistoryQuery, HistoryRead, HistorySources } from "./catch-up";
+
+export async function readThrough(sources: HistorySources, origin: number, query: HistoryQuery): Promise<HistoryRead> {
+  const first = await sources.read(origin, query);
+  const entries = unbroken(first.entries);
+  let last = entries.at(-1);
+  while (last !== undefined && last.offset < first.extent.end) {
+    const next = unbroken((await sources.read(origin, { after: last.offset })).entries);
+    if (next[0]?.offset !== last.offset + 1) break;
+    entries.push(...next);
+    last = entries.at(-1);
+  }
+  return { extent: first.extent, entries };
+}
+
+/**
+ * The entries up to the first hole in their offsets. A page of the last N that stopped
+ * at its byte bound is followed by the messages since the join: the next read fills the hole.
+ */
+function unbroken<T extends { readonly offset: number }>(entries: readonly T[]): T[] {
+  const kept: T[] = [];
+  for (const entry of entries) {
+    const last = kept.at(-1);
+    if (last !== undefined && entry.offset !== last.offset + 1) break;
+    kept.push(entry);
+  }
+  return kept;
+}
