@@ -20,7 +20,7 @@ import { PositionedDelivery, type SendTo } from "./delivery";
 import { jsonEnvelope } from "./envelope";
 import { encodePosition, type Position, parsePosition } from "./position";
 import { SharedReads } from "./shared-reads";
-import { type Entry, HistoryStore } from "./store";
+import { type Entry, EPOCH_KEY, HistoryStore } from "./store";
 
 const WINDOW_KEY = "history:window";
 /** A sweep comes this long after the row it is for expires, so that the row has. */
@@ -62,6 +62,9 @@ export class RoomHistory {
     this.store = null;
     // With history off and never on, nothing is written at all.
     if (current !== null || window.messages > 0) this.ctx.storage.kv.put(WINDOW_KEY, window);
+    // Messages pass here unwritten while history is off: on again, it starts a new epoch, so no
+    // position taken before can resume over them as if nothing were missing.
+    if ((current?.messages ?? 0) > 0 && window.messages === 0) this.ctx.storage.kv.delete(EPOCH_KEY);
   }
 
   /** Writes a message entering the room here; null with history off. */

@@ -20,7 +20,8 @@ export const MAX_HISTORY_BYTES = 32 * 1024 * 1024;
 export const PART_BYTES = 1024 * 1024;
 /** Bytes one read returns at most; a reader asks again from where it stopped. */
 export const MAX_PAGE_BYTES = 8 * 1024 * 1024;
-const EPOCH_KEY = "history:epoch";
+/** Where the epoch is kept; deleted, the next store starts a new one. */
+export const EPOCH_KEY = "history:epoch";
 /** The last offset, kept once no row is left to say it, so offsets never go back. */
 const FLOOR_KEY = "history:floor";
 
