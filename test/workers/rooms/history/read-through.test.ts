@@ -1,0 +1,88 @@
+/**
+ * Catch-ups over more than one read of an origin (a read stops at 8 MiB): the member
+ * gets every message once, and its marks and floors follow what it was really sent.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { HistoryQuery } from "../../../../src/rooms/history/catch-up";
+import { Room } from "../../../../src/rooms/room";
+import { waitForMessages } from "../../helpers";
+import { freshRoom, joinMany, joinRoom, roomShard, shardMembers } from "../helpers";
+import { drop, joinPositioned } from "./positioned";
+
+const SHARDED = { ROOM_SHARD_CONNECTIONS: "3" };
+const MIB = 1024 * 1024;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** A text message of `bytes` that starts with `name`. */
+const big = (name: string, bytes = 2 * MIB) => name.padEnd(bytes, ".");
+/** Relayed between objects in one call (a larger message is streamed, which one test isolate cannot do between objects). */
+const RELAYED = 1_000_000;
+
+/** Sends each text from `sender` and waits until `witness` (another member) has them all. */
+async function say(sender: WebSocket, witness: WebSocket, ...texts: string[]): Promise<void> {
+  const arriving = waitForMessages(witness, texts.length);
+  for (const text of texts) sender.send(text);
+  await arriving;
+}
+
+const names = (messages: readonly unknown[]) => messages.map((data) => String(data).replace(/\.+$/, ""));
+
+describe("?history=N past 8 MiB", () => {
+  it("gives all of the last N and then live ones, none skipped", async () => {
+    const room = freshRoom();
+    const [sender, witness] = await joinMany(room, 2);
+    await say(sender, witness, ...Array.from({ length: 6 }, (_, i) => big(`big ${i}`)));
+    const member = await joinPositioned(room, "history=6");
+    const [joined] = await member.frameCount(7);
+    expect(joined).toMatchObject({ type: "joined", recovered: true, replayed: 6 });
+    sender.send("live");
+    await member.frameCount(8);
+    expect(names(member.messages())).toEqual(["big 0", "big 1", "big 2", "big 3", "big 4", "big 5", "live"]);
+  }, 30_000);
+});
+
+describe("a resume over two reads of one origin while it keeps sending", () => {
+  it("gets each message once: floors follow the last message really read", async () => {
+    const room = freshRoom();
+    const [sender, witness] = await joinMany(room, 3, { vars: SHARDED }); // shard 0
+    const member = await joinPositioned(room, "history=0", SHARDED); // shard 1
+    const bystander = await joinRoom(room, { vars: SHARDED }); // shard 1
+    await member.frameCount(1);
+    sender.send("m 0");
+    const [, seen] = await member.frameCount(2);
+    await drop(member.socket);
+    // Ten of 1 MB: the first read stops after eight (8 MiB).
+    await say(sender, witness, ...Array.from({ length: 10 }, (_, i) => big(`big ${i}`, RELAYED)));
+    // The resume's second read of shard 0 waits until shard 0 has sent three more.
+    const origin = await runInDurableObject(roomShard(room, 0), (instance: Room) => instance);
+    let reads = 0;
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const read = Room.prototype.historyRead;
+    vi.spyOn(Room.prototype, "historyRead").mockImplementation(async function (this: Room, query: HistoryQuery) {
+      if (this === origin && ++reads === 2) await gate;
+      return read.call(this, query);
+    });
+    const back = await joinPositioned(room, `since=${seen?.position}`, SHARDED);
+    // Polled from here: a promise the object settled would carry the test on in the object's context.
+    await vi.waitFor(() => expect(reads).toBe(2));
+    await say(sender, bystander, "small 0", "small 1", "small 2");
+    open();
+    await back.frameCount(14);
+    sender.send("live");
+    await back.frameCount(15);
+    expect(await shardMembers(room, 2)).toEqual([3, 2]);
+    expect(back.frames[0]).toMatchObject({ type: "joined", recovered: true, replayed: 13 });
+    expect(names(back.messages())).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => `big ${i}`),
+      "small 0",
+      "small 1",
+      "small 2",
+      "live",
+    ]);
+  }, 30_000);
+});
