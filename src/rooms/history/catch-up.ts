@@ -11,7 +11,7 @@
 
 import { byTime } from "./by-time";
 import { advanced, encodePosition, type Mark, type Position } from "./position";
-import { readThrough } from "./read-through";
+import { readOn, readThrough } from "./read-through";
 import type { Entry, Extent } from "./store";
 
 /** What one origin is asked for. */
@@ -63,16 +63,21 @@ export async function resume(since: Position | null, sources: HistorySources, no
   const origins = await sources.origins();
   const known = new Set(origins);
   const strangers = since !== null && [...since.marks.keys()].some((origin) => !known.has(origin));
-  const reads = await Promise.all(
+  const firsts = await Promise.all(
     origins.map(async (origin) => {
       const mark = since?.marks.get(origin);
       const query = strangers ? EXTENT_ONLY : { after: mark?.offset ?? 0 };
-      return { origin, mark, read: await readThrough(sources, origin, query) };
+      return { origin, mark, read: await sources.read(origin, query) };
     }),
   );
-  const recovered =
-    !strangers &&
-    reads.every(({ mark, read }) => (since === null || honours(read.extent, mark)) && reached(read, mark?.offset ?? 0));
+  // Further pages only for a replay: an origin that cannot honour `since` ends the catch-up here.
+  const replaying = !strangers && firsts.every(({ mark, read }) => since === null || honours(read.extent, mark));
+  const reads = !replaying
+    ? firsts
+    : await Promise.all(
+        firsts.map(async (first) => ({ ...first, read: await readOn(sources, first.origin, first.read) })),
+      );
+  const recovered = replaying && reads.every(({ mark, read }) => reached(read, mark?.offset ?? 0));
   if (!recovered) {
     const ends = marksOf(reads.map(({ origin, read }) => [origin, read.extent.epoch, read.extent.end]));
     const starts = marksOf(reads.map(({ origin, read }) => [origin, read.extent.epoch, read.extent.first - 1]));

@@ -7,7 +7,11 @@
 import type { HistoryQuery, HistoryRead, HistorySources } from "./catch-up";
 
 export async function readThrough(sources: HistorySources, origin: number, query: HistoryQuery): Promise<HistoryRead> {
-  const first = await sources.read(origin, query);
+  return readOn(sources, origin, await sources.read(origin, query));
+}
+
+/** `first`, an origin's first page, with the pages after it. */
+export async function readOn(sources: HistorySources, origin: number, first: HistoryRead): Promise<HistoryRead> {
   const entries = unbroken(first.entries);
   let last = entries.at(-1);
   while (last !== undefined && last.offset < first.extent.end) {
