@@ -152,11 +152,11 @@ describe("relay latency", () => {
     const bystander = await joinRoom(room, { vars: SHARDED }); // shard 2
     expect(await shardMembers(room, 3)).toEqual([3, 3, 2]);
     await member.frameCount(1);
-    // Relays from shard 1 to shard 2 take 300 ms.
+    // Relays from shard 1 to shard 2 take a second.
     const target = await runInDurableObject(roomShard(room, 2), (instance: Room) => instance);
     const relay = Room.prototype.relay;
     vi.spyOn(Room.prototype, "relay").mockImplementation(async function (this: Room, batch: RelayBatch) {
-      if (this === target && batch.from === 1) await new Promise((resolve) => setTimeout(resolve, 300));
+      if (this === target && batch.from === 1) await new Promise((resolve) => setTimeout(resolve, 1_000));
       return relay.call(this, batch);
     });
     const arriving = waitForMessages(bystander, 2);
