@@ -5,9 +5,11 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { ALARMS_KEY } from "../../../../src/rooms/alarms";
 import { MISSED_MESSAGES_REASON } from "../../../../src/rooms/members";
 import { Room } from "../../../../src/rooms/room";
-import { DIRECTORY_KEY } from "../../../../src/rooms/shards/directory";
+import { DIRECTORY_KEY, RETIRED_MS } from "../../../../src/rooms/shards/directory";
+import { parseDirectoryRecord } from "../../../../src/rooms/shards/directory-record";
 import type { ShardList } from "../../../../src/rooms/shards/names";
 import { SHARDS_KEY } from "../../../../src/rooms/shards/shard";
 import { waitForClose, waitForMessage } from "../../helpers";
@@ -225,6 +227,25 @@ describe("storage", () => {
         { version: expect.any(Number), shards: [], retired: [[1, expect.any(Number)]] },
       ]);
     });
+    // Its alarm forgets them a day after they left, and then the directory keeps nothing.
+    const directory = roomShard(room, 0);
+    const deadline = await runInDurableObject(directory, (_: Room, state) => {
+      const record = parseDirectoryRecord(state.storage.kv.get(DIRECTORY_KEY));
+      const [[, left] = [0, 0]] = record?.retired ?? [];
+      const deadlines: unknown = state.storage.kv.get(ALARMS_KEY);
+      const due = typeof deadlines === "object" && deadlines !== null && "retired" in deadlines ? deadlines.retired : 0;
+      // As if the day had passed: the shard left a day ago, and the wake is due.
+      state.storage.kv.put(DIRECTORY_KEY, { ...record, retired: [[1, Date.now() - RETIRED_MS]] });
+      state.storage.kv.put(ALARMS_KEY, { retired: Date.now() });
+      return Number(due) - left;
+    });
+    expect(deadline).toBe(RETIRED_MS);
+    await evictDurableObject(directory);
+    const after = await runInDurableObject(directory, async (instance: Room, state) => {
+      await instance.alarm();
+      return state.storage.kv.get(DIRECTORY_KEY);
+    });
+    expect(after).toBeUndefined();
   });
 });
 
