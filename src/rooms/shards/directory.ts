@@ -24,16 +24,12 @@ import { KeyLimits } from "./key-limits";
 import type { JoinKeys } from "./member-keys";
 import { DIRECTORY_SHARD, parseShardList, type ShardList } from "./names";
 import { admits, type Placement, place, roomTotal } from "./placement";
+import { RetiredShards } from "./retired";
 
 export { DIRECTORY_KEY };
 
 /** How old a count may be in `GET /rooms/:name` before the directory asks the shard again. */
 export const COUNT_TRUSTED_MS = 10_000;
-/**
- * A shard that left is remembered this long, so a member resuming can still read its
- * history: at least the longest history window (`ROOM_HISTORY_SECONDS` at most a day).
- */
-export const RETIRED_MS = 24 * 60 * 60 * 1000;
 /** Before a join is refused "room full", counts older than this are asked again: a restart may have emptied a shard. */
 export const FULL_RECHECK_MS = 1_000;
 
@@ -78,7 +74,7 @@ export class Directory {
   private version: number;
   private readonly shards: Map<number, ShardEntry>;
   private readonly hints: JoinHints;
-  private readonly retired: Map<number, number>;
+  private readonly retired: RetiredShards;
   private readonly readings = new CountReadings();
   private readonly announcer: Announcer;
   private readonly limits: KeyLimits;
@@ -90,7 +86,7 @@ export class Directory {
     const record = readDirectory(ports.store, room);
     this.version = record.version;
     this.shards = new Map(record.shards.map(([index, count, added, told]) => [index, { count, added, told }]));
-    this.retired = new Map(record.retired ?? []);
+    this.retired = new RetiredShards(record.retired ?? []);
     this.announcer = new Announcer(ports.announce, this.announced, room);
     this.hints = new JoinHints(ports.now);
     this.limits = new KeyLimits({
@@ -110,8 +106,8 @@ export class Directory {
 
   /** Every object whose history may hold the room's messages: its shards, and those that left lately. */
   origins(): number[] {
-    this.pruneRetired();
-    return [...new Set([DIRECTORY_SHARD, ...this.shards.keys(), ...this.retired.keys()])].sort((a, b) => a - b);
+    this.retired.prune(this.ports.now());
+    return [...new Set([DIRECTORY_SHARD, ...this.shards.keys(), ...this.retired.indexes()])].sort((a, b) => a - b);
   }
 
   /** Members in the whole room, with `local` the directory's own. */
@@ -194,23 +190,16 @@ export class Directory {
    */
   emptied(local: number): void {
     if (local !== 0 || this.shards.size > 0) return;
-    if (this.pruneRetired()) this.save();
-    if (this.retired.size === 0) this.ports.store.delete(DIRECTORY_KEY);
-    else this.ports.forgetLater(Math.min(...this.retired.values()) + RETIRED_MS);
+    if (this.retired.prune(this.ports.now())) this.save();
+    const forgetAt = this.retired.forgetAt();
+    if (forgetAt === null) this.ports.store.delete(DIRECTORY_KEY);
+    else this.ports.forgetLater(forgetAt);
   }
 
   /** From the alarm `emptied` asked for: forgets the shards that left a day ago, and the record once it is empty. */
   forgetRetired(local: number): void {
-    if (this.pruneRetired()) this.save();
+    if (this.retired.prune(this.ports.now())) this.save();
     this.emptied(local);
-  }
-
-  /** Forgets shards that left more than `RETIRED_MS` ago; true when some were. */
-  private pruneRetired(): boolean {
-    const since = this.ports.now() - RETIRED_MS;
-    const before = this.retired.size;
-    for (const [index, at] of this.retired) if (at <= since) this.retired.delete(index);
-    return this.retired.size !== before;
   }
 
   /**
@@ -252,7 +241,7 @@ export class Directory {
     if (left) {
       this.limits.counts.left(index);
       this.shards.delete(index);
-      this.retired.set(index, this.ports.now());
+      this.retired.add(index, this.ports.now());
     } else this.shards.set(index, { count, added: entry?.added ?? this.version, told: entry?.told ?? -1 });
     this.save();
     if (joined || left) this.ports.onChange(this.list);
@@ -263,7 +252,7 @@ export class Directory {
     const record: DirectoryRecord = {
       version: this.version,
       shards: [...this.shards].map(([index, { count, added, told }]) => [index, count, added, told]),
-      ...(this.retired.size > 0 ? { retired: [...this.retired] } : {}),
+      ...(this.retired.size > 0 ? { retired: this.retired.entries() } : {}),
     };
     this.ports.store.put(DIRECTORY_KEY, record);
   }

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CountReading } from "../../../../src/rooms/shards/count-reading";
-import { DIRECTORY_KEY, Directory, parseAdmission, RETIRED_MS } from "../../../../src/rooms/shards/directory";
+import { DIRECTORY_KEY, Directory, parseAdmission } from "../../../../src/rooms/shards/directory";
 import { parseDirectoryRecord } from "../../../../src/rooms/shards/directory-record";
 import type { JoinKeys } from "../../../../src/rooms/shards/member-keys";
 import type { ShardList } from "../../../../src/rooms/shards/names";
+import { RETIRED_MS } from "../../../../src/rooms/shards/retired";
 
 class MapStore {
   readonly map = new Map<string, unknown>();
