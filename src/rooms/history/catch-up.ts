@@ -73,11 +73,11 @@ export async function resume(since: Position | null, sources: HistorySources, no
   // Further pages only for a replay: an origin that cannot honour `since` ends the catch-up here.
   const replaying = !strangers && firsts.every(({ mark, read }) => since === null || honours(read.extent, mark));
   const reads = !replaying
-    ? firsts
+    ? firsts.map((first) => ({ ...first, read: { ...first.read, broken: false } }))
     : await Promise.all(
         firsts.map(async (first) => ({ ...first, read: await readOn(sources, first.origin, first.read) })),
       );
-  const recovered = replaying && reads.every(({ mark, read }) => reached(read, mark?.offset ?? 0));
+  const recovered = replaying && reads.every(({ read }) => !read.broken);
   if (!recovered) {
     const ends = marksOf(reads.map(({ origin, read }) => [origin, read.extent.epoch, read.extent.end]));
     const starts = marksOf(reads.map(({ origin, read }) => [origin, read.extent.epoch, read.extent.first - 1]));
@@ -122,11 +122,6 @@ export async function resume(since: Position | null, sources: HistorySources, no
 function honours(extent: Extent, mark: Mark | undefined): boolean {
   if (mark === undefined) return extent.first <= 1;
   return mark.epoch === extent.epoch && mark.offset >= extent.first - 1 && mark.offset <= extent.end;
-}
-
-/** Whether the messages read after `from` go on to the end of the origin's history (none dropped while reading). */
-function reached(read: HistoryRead, from: number): boolean {
-  return (read.entries.at(-1)?.offset ?? Math.max(from, read.extent.first - 1)) >= read.extent.end;
 }
 
 /**

@@ -6,21 +6,32 @@
  */
 import type { HistoryQuery, HistoryRead, HistorySources } from "./catch-up";
 
-export async function readThrough(sources: HistorySources, origin: number, query: HistoryQuery): Promise<HistoryRead> {
+/** An origin's answer over its pages; `broken` when a later page no longer went on from the one before. */
+export interface ReadThrough extends HistoryRead {
+  readonly broken: boolean;
+}
+
+export async function readThrough(sources: HistorySources, origin: number, query: HistoryQuery): Promise<ReadThrough> {
   return readOn(sources, origin, await sources.read(origin, query));
 }
 
-/** `first`, an origin's first page, with the pages after it. */
-export async function readOn(sources: HistorySources, origin: number, first: HistoryRead): Promise<HistoryRead> {
+/**
+ * `first`, an origin's first page, with the pages after it. A page that comes back empty
+ * ends the reading (a reader may be asked for no more); one that starts past where the
+ * last ended means the origin dropped messages meanwhile: `broken`.
+ */
+export async function readOn(sources: HistorySources, origin: number, first: HistoryRead): Promise<ReadThrough> {
   const entries = unbroken(first.entries);
   let last = entries.at(-1);
   while (last !== undefined && last.offset < first.extent.end) {
     const next = unbroken((await sources.read(origin, { after: last.offset })).entries);
-    if (next[0]?.offset !== last.offset + 1) break;
+    const head = next[0];
+    if (head === undefined) break;
+    if (head.offset !== last.offset + 1) return { extent: first.extent, entries, broken: true };
     entries.push(...next);
     last = entries.at(-1);
   }
-  return { extent: first.extent, entries };
+  return { extent: first.extent, entries, broken: false };
 }
 
 /**

@@ -4,7 +4,8 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { HistoryQuery } from "../../../../src/rooms/history/catch-up";
+import { type HistoryQuery, type HistorySources, resume } from "../../../../src/rooms/history/catch-up";
+import type { Entry } from "../../../../src/rooms/history/store";
 import { Room } from "../../../../src/rooms/room";
 import { waitForMessages } from "../../helpers";
 import { freshRoom, joinMany, joinRoom, roomShard, shardMembers } from "../helpers";
@@ -85,4 +86,43 @@ describe("a resume over two reads of one origin while it keeps sending", () => {
       "live",
     ]);
   }, 30_000);
+});
+
+/** One origin (0) whose history ends at offset 6; `pages` answers each read after an offset. */
+function oneOrigin(pages: (after: number) => number[]): HistorySources {
+  const entry = (offset: number): Entry => ({
+    origin: 0,
+    epoch: "0a1b2c3d",
+    offset,
+    time: offset,
+    sender: "s",
+    via: null,
+    data: `m ${offset}`,
+  });
+  return {
+    origins: async () => [0],
+    read: async (_origin, query) => ({
+      extent: { epoch: "0a1b2c3d", first: 1, end: 6 },
+      entries: pages("after" in query ? query.after : 0).map(entry),
+    }),
+  };
+}
+
+describe("a resume whose origin drops messages between two of its reads", () => {
+  it("is recovered:false rather than replaying around the hole", async () => {
+    // The first read gives 1 and 2; by the second, 3 was dropped.
+    const sources = oneOrigin((after) => (after === 0 ? [1, 2] : [4, 5, 6]));
+    const catchUp = await resume({ time: 0, marks: new Map() }, sources, 10);
+    expect(catchUp.recovered).toBe(false);
+    expect(catchUp.replay).toEqual([]);
+  });
+
+  it("is recovered when a read comes back empty because its reader asked for no more", async () => {
+    const sources = oneOrigin((after) => (after === 0 ? [1, 2] : []));
+    const catchUp = await resume({ time: 0, marks: new Map() }, sources, 10);
+    expect(catchUp.recovered).toBe(true);
+    expect(catchUp.replay.map(({ entry }) => entry.data)).toEqual(["m 1", "m 2"]);
+    // Live messages after 2 are not skipped: the floor is what was sent.
+    expect(catchUp.floors.get(0)).toEqual({ epoch: "0a1b2c3d", offset: 2 });
+  });
 });
