@@ -38,7 +38,14 @@ export const DEFAULT_ROOM_MAX_PER_ADDRESS = 100;
 export const MIN_TOKEN_SECRET_BYTES = 32;
 
 /** Who may join, read and publish to a room: anyone (`open`), or holders of a signed token (`token`). */
-export type RoomAuth = { readonly mode: "open" } | { readonly mode: "token"; readonly secret: Uint8Array };
+export type RoomAuth =
+  | { readonly mode: "open" }
+  | {
+      readonly mode: "token";
+      readonly secret: Uint8Array;
+      /** `ROOM_TOKEN_QUERY=on`: a token may come as `?token=`, which the platform's logs record. */
+      readonly query: boolean;
+    };
 
 /** How a number must be written in a variable or a parameter: no `1e3`, `0x10`, `+5`, `5.0` or spaces. */
 export const DECIMAL_INTEGER = /^(0|[1-9][0-9]{0,15})$/;
@@ -88,6 +95,7 @@ export type ConfigVarName =
   | "ROOM_AUTH"
   | "ROOM_HISTORY_MESSAGES"
   | "ROOM_HISTORY_SECONDS"
+  | "ROOM_TOKEN_QUERY"
   | "ROOM_TOKEN_SECRET";
 
 export class ConfigError extends Error {
@@ -133,6 +141,7 @@ export function parseConfig(vars: ConfigVars): Config {
     return fallback;
   };
 
+  const tokenQuery = switchVar("ROOM_TOKEN_QUERY", false);
   const roomAuth = ((): RoomAuth => {
     const mode = String(vars.ROOM_AUTH ?? "").trim();
     if (mode === "" || mode === "open") return { mode: "open" };
@@ -146,7 +155,7 @@ export function parseConfig(vars: ConfigVars): Config {
       problems.push(
         `ROOM_AUTH=token needs the secret ROOM_TOKEN_SECRET of at least ${MIN_TOKEN_SECRET_BYTES} bytes, got ${secret.byteLength}`,
       );
-    return { mode: "token", secret };
+    return { mode: "token", secret, query: tokenQuery };
   })();
 
   const config: Config = {

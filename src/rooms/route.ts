@@ -7,11 +7,13 @@
 
 import type { Config } from "../config";
 import { addressKey } from "../http/client-address";
+import { crossOrigin } from "../http/cors";
 import { refusedSocket } from "../http/refused-socket";
 import { READ_METHODS, textResponse } from "../http/responses";
-import { checkUpgrade, isUpgrade, originAllowed } from "../http/upgrade";
+import { checkUpgrade, isUpgrade } from "../http/upgrade";
 import { logError } from "../log";
 import { CLOSE_FORBIDDEN, CLOSE_INTERNAL_ERROR, CLOSE_TOKEN_REFUSED } from "../protocol/close-codes";
+import { roomProtocol } from "./access/carrier";
 import { decide, refusal } from "./access/gate";
 import { parseJoinPosition, parsePageRequest } from "./history/request";
 import { joinTicket } from "./member";
@@ -36,15 +38,17 @@ export interface Published {
 }
 
 const HISTORY_PATH = /^\/rooms\/([^/]+)\/history$/;
-/** Readable from any page, like the echo itself. */
-const CORS = { "Access-Control-Allow-Origin": "*" };
 const UNAVAILABLE = "room unavailable, try again";
 
 /** Answers any request under `/rooms/`. */
 export async function handleRoom(request: Request, url: URL, env: Env, config: Config): Promise<Response> {
+  // Every HTTP answer under /rooms/ (an upgrade's Origin is checked with the upgrade), so no foreign page reads a room.
+  const origin = crossOrigin(request, config.allowedOrigins, request.method === "POST" ? "publish" : "read rooms");
+  if (!origin.ok && !isUpgrade(request)) return origin.response;
+  const cors = origin.ok ? origin.headers : {};
   const historyOf = HISTORY_PATH.exec(url.pathname)?.[1];
   if (historyOf !== undefined && ROOM_NAME_PATTERN.test(historyOf))
-    return history(request, url, env, config, historyOf);
+    return history(request, url, env, config, historyOf, cors);
   const path = parseRoomPath(url.pathname);
   if (!path.ok) return textResponse(400, path.reason);
   const room = path.name;
@@ -52,6 +56,8 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
   if (isUpgrade(request)) {
     const check = checkUpgrade(request, config);
     if (!check.ok) return check.response;
+    // Never the entry that carries a token: `room-token` or one of SUBPROTOCOLS, as the client offered them.
+    const protocol = roomProtocol(request.headers.get("Sec-WebSocket-Protocol"), config.subprotocols);
     const flag = parseEchoFlag(url.searchParams);
     if (!flag.ok) return textResponse(400, flag.reason);
     const position = parseJoinPosition(url.searchParams, config);
@@ -59,19 +65,19 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
     // Refused after the handshake, so a browser's script sees why (it never sees a 401's body).
     const decision = await decide(config.roomAuth, request, url, room, false);
     if (!decision.ok) {
-      const code = decision.status === 401 ? CLOSE_TOKEN_REFUSED : CLOSE_FORBIDDEN;
-      return refusedSocket(code, decision.problem, check.protocol);
+      const code = decision.status === 403 ? CLOSE_FORBIDDEN : CLOSE_TOKEN_REFUSED;
+      return refusedSocket(code, decision.problem, protocol);
     }
-    const ticket = joinTicket(config, flag.echo, check.protocol, decision.access, position.value, addressKey(request));
+    const ticket = joinTicket(config, flag.echo, protocol, decision.access, position.value, addressKey(request));
     try {
       return await joinRoom(env.ROOMS, room, ticket);
     } catch (error) {
       logError("room_unreachable", error, { room });
-      return refusedSocket(CLOSE_INTERNAL_ERROR, UNAVAILABLE, check.protocol);
+      return refusedSocket(CLOSE_INTERNAL_ERROR, UNAVAILABLE, protocol);
     }
   }
 
-  if (request.method === "POST") return publish(request, url, env, config, room);
+  if (request.method === "POST") return publish(request, url, env, config, room, cors);
   if (!READ_METHODS.has(request.method)) {
     return textResponse(405, `${request.method} is not allowed on a room; use GET or POST`, {
       Allow: "GET, HEAD, POST",
@@ -92,14 +98,18 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
     shards: count.shards,
     history: config.historyMessages,
   };
-  return Response.json(info, { headers: { "Cache-Control": "no-store", ...CORS } });
+  return Response.json(info, { headers: { "Cache-Control": "no-store", ...cors } });
 }
 
 /** `POST /rooms/:name`: as open as a join, origins included; with tokens, a token with `write` for the room. */
-async function publish(request: Request, url: URL, env: Env, config: Config, room: string): Promise<Response> {
-  const origin = request.headers.get("Origin");
-  if (origin !== null && !originAllowed(origin, request.url, config.allowedOrigins))
-    return textResponse(403, `origin ${origin} is not allowed to publish`);
+async function publish(
+  request: Request,
+  url: URL,
+  env: Env,
+  config: Config,
+  room: string,
+  cors: CorsHeaders,
+): Promise<Response> {
   const decision = await decide(config.roomAuth, request, url, room, true);
   if (!decision.ok) return refusal(decision);
   const publication = await readPublication(request, config);
@@ -113,11 +123,18 @@ async function publish(request: Request, url: URL, env: Env, config: Config, roo
     return textResponse(503, UNAVAILABLE, { "Retry-After": "1" });
   }
   const published: Published = { room, type: typeof message === "string" ? "text" : "binary", bytes: size };
-  return Response.json(published, { status: 202, headers: CORS });
+  return Response.json(published, { status: 202, headers: cors });
 }
 
 /** `GET /rooms/:name/history`: the room's messages after `since`, as JSON envelopes. */
-async function history(request: Request, url: URL, env: Env, config: Config, room: string): Promise<Response> {
+async function history(
+  request: Request,
+  url: URL,
+  env: Env,
+  config: Config,
+  room: string,
+  cors: CorsHeaders,
+): Promise<Response> {
   if (!READ_METHODS.has(request.method))
     return textResponse(405, `${request.method} is not allowed; use GET`, { Allow: "GET, HEAD" });
   const page = parsePageRequest(url.searchParams, config);
@@ -127,12 +144,15 @@ async function history(request: Request, url: URL, env: Env, config: Config, roo
   const { since, limit } = page.value;
   try {
     const body = await shardStub(env.ROOMS, room, DIRECTORY_SHARD).historyPage(since, limit, windowOf(config));
-    return Response.json(body, { headers: { "Cache-Control": "no-store", ...CORS } });
+    return Response.json(body, { headers: { "Cache-Control": "no-store", ...cors } });
   } catch (error) {
     logError("room_unreachable", error, { room });
     return textResponse(503, UNAVAILABLE, { "Retry-After": "1" });
   }
 }
+
+/** The cross-origin headers of an answer (`ALLOWED_ORIGINS`). */
+type CorsHeaders = Readonly<Record<string, string>>;
 
 function windowOf(config: Config) {
   return { messages: config.historyMessages, seconds: config.historySeconds };

@@ -96,6 +96,7 @@ describe("parseConfig", () => {
     ["SUBPROTOCOLS", "bad protocol", 'SUBPROTOCOLS entry "bad protocol" is not a valid token'],
     ["CONTROLS", "yes", 'CONTROLS must be "on" or "off", got "yes"'],
     ["CONTROLS", "OFF", 'CONTROLS must be "on" or "off", got "OFF"'],
+    ["ROOM_TOKEN_QUERY", "yes", 'ROOM_TOKEN_QUERY must be "on" or "off", got "yes"'],
   ] as const)("rejects %s = %j with a message naming it", (name, value, message) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [name]: value })).toThrow(message);

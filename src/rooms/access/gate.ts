@@ -4,6 +4,7 @@
  * With `ROOM_AUTH=open` everyone may do everything, as before tokens existed.
  */
 import type { RoomAuth } from "../../config";
+import { carriedToken, TOKEN_IN_URL } from "./carrier";
 import { type Grant, grantsRoom, type TokenProblem, verifyToken } from "./token";
 
 /** The close reason (4403) and 403 text for a token that does not name the room. */
@@ -25,18 +26,9 @@ export const OPEN_ACCESS: Access = { sub: null, write: true, expires: null };
 
 export type Decision =
   | { readonly ok: true; readonly access: Access }
+  | { readonly ok: false; readonly status: 400; readonly problem: typeof TOKEN_IN_URL }
   | { readonly ok: false; readonly status: 401; readonly problem: TokenProblem }
   | { readonly ok: false; readonly status: 403; readonly problem: typeof WRONG_ROOM | typeof READ_ONLY };
-
-/**
- * The token a request carries: `Authorization: Bearer …`, else `?token=` (a browser
- * cannot set headers on a WebSocket); null for none.
- */
-export function tokenOf(request: Request, url: URL): string | null {
-  const header = request.headers.get("Authorization");
-  const bearer = header === null ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return bearer?.[1] ?? url.searchParams.get("token");
-}
 
 /** May this request act on `room`, and to write (send, publish) when `needsWrite`? */
 export async function decide(
@@ -47,7 +39,9 @@ export async function decide(
   needsWrite: boolean,
 ): Promise<Decision> {
   if (auth.mode === "open") return { ok: true, access: OPEN_ACCESS };
-  const verified = await verifyToken(tokenOf(request, url), auth.secret);
+  const carried = carriedToken(request, url, auth.query);
+  if (!carried.ok) return { ok: false, status: 400, problem: TOKEN_IN_URL };
+  const verified = await verifyToken(carried.token, auth.secret);
   if (!verified.ok) return { ok: false, status: 401, problem: verified.problem };
   const { grant } = verified;
   if (!grantsRoom(grant, room)) return { ok: false, status: 403, problem: WRONG_ROOM };
@@ -61,15 +55,15 @@ function accessOf(grant: Grant): Access {
 
 /**
  * The HTTP refusal of a decision (RFC 6750 §3): 401 with a `WWW-Authenticate` challenge
- * (no error code when no token came), 403 with `insufficient_scope`.
+ * (no error code when no token came), 403 with `insufficient_scope`, 400 with
+ * `invalid_request` for a token in the URL.
  */
 export function refusal(decision: Decision & { ok: false }): Response {
+  const error = { 400: "invalid_request", 401: "invalid_token", 403: "insufficient_scope" }[decision.status];
   const challenge =
-    decision.status === 403
-      ? `Bearer realm="rooms", error="insufficient_scope", error_description="${decision.problem}"`
-      : decision.problem === "token missing"
-        ? `Bearer realm="rooms"`
-        : `Bearer realm="rooms", error="invalid_token", error_description="${decision.problem}"`;
+    decision.problem === "token missing"
+      ? `Bearer realm="rooms"`
+      : `Bearer realm="rooms", error="${error}", error_description="${decision.problem}"`;
   return new Response(`${decision.problem}\n`, {
     status: decision.status,
     headers: { "Content-Type": "text/plain; charset=utf-8", "WWW-Authenticate": challenge },

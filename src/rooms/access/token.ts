@@ -9,6 +9,11 @@ import { isRecord } from "../validate";
 
 /** Clocks may disagree this much between the backend that signs and the edge that checks: `nbf` and `iat` only. */
 export const CLOCK_SKEW_SECONDS = 5;
+/**
+ * The latest time a claim may name, in seconds (in 2262): the runtime keeps times as 64-bit
+ * nanoseconds, and a room could not schedule its alarm for a member's `exp` past that.
+ */
+export const MAX_NUMERIC_DATE = 9_223_372_036;
 /** `sub` is the member's id, shown to other members: 1 to 128 characters. */
 export const MAX_SUBJECT_LENGTH = 128;
 /** Entries in `rooms`: a bound, so a token cannot make each check long. */
@@ -75,9 +80,11 @@ export function grantsRoom(grant: Grant, room: string): boolean {
 /** The grant in verified claims, or null when a claim is missing or of the wrong shape. */
 function grantOf(claims: unknown): Grant | null {
   if (!isRecord(claims)) return null;
-  const { sub, exp, rooms, write } = claims;
+  const { sub, exp, nbf, iat, rooms, write } = claims;
   if (typeof sub !== "string" || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) return null;
-  if (typeof exp !== "number" || !Number.isFinite(exp)) return null;
+  // Whole seconds within a Date's range, so the room never meets a time it cannot keep (`exp: 1e300`).
+  if (!isNumericDate(exp) || (nbf !== undefined && !isNumericDate(nbf))) return null;
+  if (iat !== undefined && !(isNumericDate(iat) && iat <= Date.now() / 1000 + CLOCK_SKEW_SECONDS)) return null;
   if (!Array.isArray(rooms) || rooms.length > MAX_ROOM_ENTRIES) return null;
   const names: string[] = [];
   for (const entry of rooms) {
@@ -85,5 +92,10 @@ function grantOf(claims: unknown): Grant | null {
     names.push(entry);
   }
   if (write !== undefined && typeof write !== "boolean") return null;
-  return { sub, expires: Math.floor(exp * 1000), rooms: names, write: write === true };
+  return { sub, expires: exp * 1000, rooms: names, write: write === true };
+}
+
+/** A NumericDate as this service takes it: whole seconds from 0 to MAX_NUMERIC_DATE. */
+function isNumericDate(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 && value <= MAX_NUMERIC_DATE;
 }

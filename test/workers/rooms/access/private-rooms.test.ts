@@ -3,21 +3,28 @@
  * count and publish, what refusals look like, and tokens that expire while connected.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { TOKEN_IN_URL } from "../../../../src/rooms/access/carrier";
 import { TOKEN_EXPIRED_REASON } from "../../../../src/rooms/access/expiry";
+import { MAX_NUMERIC_DATE } from "../../../../src/rooms/access/token";
 import { Room } from "../../../../src/rooms/room";
 import { READ_ONLY_SENT_REASON } from "../../../../src/rooms/traffic";
 import { accept, fetchWithVars, upgradeHeaders, waitForClose, waitForMessage, waitForMessages } from "../../helpers";
 import { freshRoom } from "../helpers";
-import { SECRET, TOKEN_VARS, token } from "./tokens";
+import { SECRET, signedClaims, TOKEN_VARS, token, tokenOffer } from "./tokens";
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Joins `room` with `?token=` (or none), under `vars`; returns the client end. */
+/** Joins `room` as a browser does, the token in a subprotocol entry (or none), under `vars`; returns the client end. */
 async function join(room: string, jwt: string | null, vars: Partial<Env> = TOKEN_VARS): Promise<WebSocket> {
-  const query = jwt === null ? "" : `?token=${encodeURIComponent(jwt)}`;
-  return accept(await fetchWithVars(`/rooms/${room}${query}`, vars, { headers: upgradeHeaders() }));
+  const offer: Record<string, string> = jwt === null ? {} : { "Sec-WebSocket-Protocol": tokenOffer(jwt) };
+  return accept(await fetchWithVars(`/rooms/${room}`, vars, { headers: upgradeHeaders(offer) }));
+}
+
+/** The 101 of a join with `headers` on `path`, under `vars`. */
+function upgrade(path: string, headers: Record<string, string>, vars: Partial<Env> = TOKEN_VARS): Promise<Response> {
+  return fetchWithVars(path, vars, { headers: upgradeHeaders(headers) });
 }
 
 function get(room: string, jwt: string | null, vars: Partial<Env> = TOKEN_VARS): Promise<Response> {
@@ -52,7 +59,7 @@ describe("joining a private room", () => {
     expect(await connections(room)).toBe(0);
   });
 
-  it("admits a token naming the room, by ?token= or by Authorization: Bearer", async () => {
+  it("admits a token naming the room, by a room-token.<token> subprotocol entry or by Authorization: Bearer", async () => {
     const room = freshRoom();
     const jwt = await token({ rooms: [room], write: true });
     const byQuery = await join(room, jwt);
@@ -74,6 +81,119 @@ describe("joining a private room", () => {
     const outside = await join(`teamx${suffix}`, jwt);
     expect((await waitForClose(outside)).code).toBe(4403);
     expect(inside.readyState).toBe(WebSocket.OPEN);
+  });
+});
+
+describe("how a join carries its token", () => {
+  it("answers room-token for a room-token.<token> entry, never the entry itself nor the token in any header", async () => {
+    const room = freshRoom();
+    const jwt = await token({ rooms: [room] });
+    const response = await upgrade(`/rooms/${room}`, { "Sec-WebSocket-Protocol": tokenOffer(jwt) });
+    expect(response.headers.get("Sec-WebSocket-Protocol")).toBe("room-token");
+    for (const [name, value] of response.headers) expect(`${name}: ${value}`).not.toContain(jwt.split(".")[2]);
+    const member = accept(response);
+    expect(await connections(room)).toBe(1);
+    member.close(1000, "done");
+  });
+
+  it("answers the application's own subprotocol when the client offers it first", async () => {
+    const room = freshRoom();
+    const jwt = await token({ rooms: [room] });
+    const vars = { ...TOKEN_VARS, SUBPROTOCOLS: "chat.v1" };
+    const first = await upgrade(`/rooms/${room}`, { "Sec-WebSocket-Protocol": tokenOffer(jwt, "chat.v1") }, vars);
+    expect(first.headers.get("Sec-WebSocket-Protocol")).toBe("chat.v1");
+    accept(first).close(1000, "done");
+    // Offered alone the entry still admits, but nothing can be answered: browsers then fail the handshake themselves.
+    const alone = await upgrade(`/rooms/${room}`, { "Sec-WebSocket-Protocol": `room-token.${jwt}` }, vars);
+    expect(alone.headers.get("Sec-WebSocket-Protocol")).toBeNull();
+    const member = accept(alone);
+    expect(await connections(room)).toBe(1);
+    member.close(1000, "done");
+  });
+
+  it("never answers a room-token.… entry, even one listed in SUBPROTOCOLS", async () => {
+    const vars = { ...TOKEN_VARS, SUBPROTOCOLS: "room-token.x" };
+    const jwt = await token({});
+    const response = await upgrade(
+      `/rooms/${freshRoom()}`,
+      { "Sec-WebSocket-Protocol": `room-token.x, room-token.${jwt}` },
+      vars,
+    );
+    expect(response.headers.get("Sec-WebSocket-Protocol")).toBeNull();
+    accept(response).close(1000, "done");
+  });
+
+  it("refuses ?token= with 4401 and a reason that says how to send it, whatever else came", async () => {
+    const room = freshRoom();
+    const jwt = await token({ rooms: [room] });
+    const carriers: Record<string, string>[] = [
+      {},
+      { Authorization: `Bearer ${jwt}` },
+      { "Sec-WebSocket-Protocol": tokenOffer(jwt) },
+    ];
+    for (const headers of carriers) {
+      const socket = accept(await upgrade(`/rooms/${room}?token=${jwt}`, headers));
+      const event = await waitForClose(socket);
+      expect({ code: event.code, reason: event.reason }).toEqual({ code: 4401, reason: TOKEN_IN_URL });
+    }
+    expect(new TextEncoder().encode(TOKEN_IN_URL).byteLength).toBeLessThanOrEqual(123);
+    expect(TOKEN_IN_URL).toContain("room-token.<token>");
+    expect(TOKEN_IN_URL).toContain("Authorization: Bearer");
+    expect(await connections(room)).toBe(0);
+  });
+
+  it("refuses ?token= on GET, POST and history with 400 invalid_request", async () => {
+    const room = freshRoom();
+    const jwt = await token({ rooms: [room], write: true });
+    const challenge = `Bearer realm="rooms", error="invalid_request", error_description="${TOKEN_IN_URL}"`;
+    const answers = [
+      await fetchWithVars(`/rooms/${room}?token=${jwt}`, TOKEN_VARS),
+      await fetchWithVars(`/rooms/${room}/history?token=${jwt}`, TOKEN_VARS),
+      await fetchWithVars(`/rooms/${room}?token=${jwt}`, TOKEN_VARS, { method: "POST", body: "x" }),
+    ];
+    for (const answer of answers) {
+      expect(answer.status).toBe(400);
+      expect(answer.headers.get("WWW-Authenticate")).toBe(challenge);
+    }
+  });
+
+  it("accepts ?token= again with ROOM_TOKEN_QUERY=on", async () => {
+    const room = freshRoom();
+    const vars = { ...TOKEN_VARS, ROOM_TOKEN_QUERY: "on" };
+    const jwt = await token({ rooms: [room] });
+    const member = accept(await upgrade(`/rooms/${room}?token=${jwt}`, {}, vars));
+    expect(await connections(room)).toBe(1);
+    expect((await fetchWithVars(`/rooms/${room}?token=${jwt}`, vars)).status).toBe(200);
+    member.close(1000, "done");
+  });
+});
+
+describe("claims the room could not keep", () => {
+  it.each([
+    ["exp: 1e300", { exp: 1e300 }],
+    ["a fractional exp", { exp: Math.floor(Date.now() / 1000) + 60.5 }],
+    ["an exp past the last second the runtime can schedule", { exp: MAX_NUMERIC_DATE + 1 }],
+    ["nbf: 1e300", { nbf: 1e300 }],
+    ["an iat a minute ahead", { iat: Math.floor(Date.now() / 1000) + 60 }],
+  ])("%s is refused 4401 token invalid in the Worker, and the room logs nothing", async (_what, claims) => {
+    const errors = vi.spyOn(console, "error");
+    const room = freshRoom();
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const socket = await join(room, await signedClaims({ sub: "mallory", rooms: [room], exp, ...claims }));
+    const event = await waitForClose(socket);
+    expect({ code: event.code, reason: event.reason }).toEqual({ code: 4401, reason: "token invalid" });
+    expect(errors).not.toHaveBeenCalled();
+  });
+
+  it("admits an exp at the last second the runtime can schedule", async () => {
+    const errors = vi.spyOn(console, "error");
+    const room = freshRoom();
+    const member = await join(room, await signedClaims({ sub: "a", rooms: [room], exp: MAX_NUMERIC_DATE }));
+    const heard = waitForMessage(member);
+    member.send("ping");
+    expect(await heard).toBe("pong");
+    expect(await connections(room)).toBe(1);
+    expect(errors).not.toHaveBeenCalled();
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { grantsRoom, verifyToken } from "../../../../src/rooms/access/token";
-import { SECRET, token, unsignedToken } from "./tokens";
+import { CLOCK_SKEW_SECONDS, grantsRoom, MAX_NUMERIC_DATE, verifyToken } from "../../../../src/rooms/access/token";
+import { SECRET, signedClaims, token, unsignedToken } from "./tokens";
 
 const key = new TextEncoder().encode(SECRET);
 
@@ -36,6 +36,29 @@ describe("room tokens", () => {
 
   it("accept an nbf a moment ahead, within the clock skew", async () => {
     expect(await verifyToken(await token({ notBefore: 3 }), key)).toMatchObject({ ok: true });
+  });
+
+  describe("times that are not whole seconds the room can keep, or an iat ahead of the clock skew", () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    it.each<[string, () => Record<string, unknown>]>([
+      ["exp: 1e300", () => ({ exp: 1e300 })],
+      ["exp past MAX_NUMERIC_DATE", () => ({ exp: MAX_NUMERIC_DATE + 1 })],
+      ["a fractional exp", () => ({ exp: now() + 60.5 })],
+      ["nbf: 1e300", () => ({ nbf: 1e300 })],
+      ["a negative nbf", () => ({ nbf: -1 })],
+      ["a fractional iat", () => ({ iat: now() - 0.5 })],
+      ["an iat past the skew", () => ({ iat: now() + CLOCK_SKEW_SECONDS + 2 })],
+    ])("refuse %s as token invalid", async (_what, claims) => {
+      const jwt = await signedClaims({ sub: "a", rooms: ["*"], exp: now() + 60, ...claims() });
+      expect(await verifyToken(jwt, key)).toEqual({ ok: false, problem: "token invalid" });
+    });
+
+    it("accept an iat within the skew, and one in the past", async () => {
+      for (const iat of [now() + CLOCK_SKEW_SECONDS - 2, now() - 3600]) {
+        const jwt = await signedClaims({ sub: "a", rooms: ["*"], exp: now() + 60, iat });
+        expect(await verifyToken(jwt, key)).toMatchObject({ ok: true });
+      }
+    });
   });
 
   it("name rooms exactly, or by a prefix ending in *", () => {

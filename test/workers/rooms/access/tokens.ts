@@ -33,6 +33,16 @@ export function token(claims: Claims = {}, secret = SECRET, alg = "HS256"): Prom
   return jwt.sign(new TextEncoder().encode(secret));
 }
 
+/** A token of exactly these claims (none added), signed with the test secret: for claims `jose` would not write. */
+export function signedClaims(claims: Record<string, unknown>): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(SECRET));
+}
+
+/** The `Sec-WebSocket-Protocol` offer a browser makes for a private room: `room-token`, then the token in its own entry. */
+export function tokenOffer(jwt: string, ...protocols: string[]): string {
+  return [...protocols, "room-token", `room-token.${jwt}`].join(", ");
+}
+
 /** An unsigned token (`alg: none`) with the same claims. */
 export function unsignedToken(claims: Record<string, unknown>): string {
   const part = (value: unknown) =>
