@@ -38,14 +38,14 @@ const token = await new SignJWT({ rooms: ["*"], write: true })
   .sign(new TextEncoder().encode(SECRET));
 
 /** Joins per second: `joins` sockets to a fresh room, 20 at a time, each closed after. */
-async function joinRate(server: DevServer, query: string): Promise<number> {
-  const room = `${server.wsUrl}/rooms/join-${randomUUID()}${query}`;
+async function joinRate(server: DevServer, protocols: string[]): Promise<number> {
+  const room = `${server.wsUrl}/rooms/join-${randomUUID()}`;
   const started = performance.now();
   let next = 0;
   const worker = async () => {
     while (next < joins) {
       next++;
-      await closeClient(await openClient(room));
+      await closeClient(await openClient(room, {}, protocols));
     }
   };
   await Promise.all(Array.from({ length: 20 }, worker));
@@ -60,21 +60,22 @@ try {
   const secured = await startDevServer({ ...UNCAPPED_ROOMS, ROOM_AUTH: "token", ROOM_TOKEN_SECRET: SECRET });
   servers.push(secured);
   const targets = [
-    { label: "open", server: open, query: "" },
-    { label: "token", server: secured, query: `?token=${token}` },
+    { label: "open", server: open, protocols: [] },
+    // As a browser sends it: a subprotocol entry beside `room-token`, which the server answers.
+    { label: "token", server: secured, protocols: ["room-token", `room-token.${token}`] },
   ];
 
   const rates = new Map<string, number[]>();
   for (let round = 0; round < rounds; round++) {
-    for (const { label, server, query } of targets) {
-      const rate = await joinRate(server, query);
+    for (const { label, server, protocols } of targets) {
+      const rate = await joinRate(server, protocols);
       rates.set(label, [...(rates.get(label) ?? []), rate]);
       console.log(`joins, round ${round + 1}, ${label}: ${rate.toFixed(0)}/s`);
     }
   }
 
   const plan = fanoutPlan(
-    targets.map(({ label, server, query }) => ({ label, url: new URL(`${server.wsUrl}/ws${query}`) })),
+    targets.map(({ label, server }) => ({ label, url: new URL(`${server.wsUrl}/ws`) })),
     receivers,
     seconds,
     rounds,

@@ -8,7 +8,7 @@
 import { RoomClient } from "./client/room-client.js";
 import { note } from "./log.js";
 import { describeClose, setStatus } from "./status.js";
-import { autoReconnect } from "./url.js";
+import { autoReconnect, protocols } from "./url.js";
 
 /** Messages a room join replays from history, so a page joining a chat sees what was just said. */
 const ROOM_HISTORY = 20;
@@ -18,6 +18,22 @@ let roomHistory = true;
 /** The room's server keeps history (true) or not (false): rooms are then joined as plain members. @param {boolean} kept */
 export function setRoomHistory(kept) {
   roomHistory = kept;
+}
+
+/**
+ * A private room's token (empty: none). It goes as the subprotocol entry `room-token.<token>`
+ * beside `room-token`, never in the URL, which the URL field and the log show and servers record.
+ */
+let roomToken = "";
+
+/** The token to join rooms with from now on; "" for none. @param {string} token */
+export function setRoomToken(token) {
+  roomToken = token;
+}
+
+/** The subprotocols a plain (not positioned) room join offers: the page's, then the token's. */
+export function roomProtocols() {
+  return roomToken === "" ? protocols() : [...protocols(), "room-token", `room-token.${roomToken}`];
 }
 
 /** Whether a room is joined through a RoomClient (positioned) rather than a plain WebSocket. */
@@ -32,7 +48,14 @@ export function joinsPositioned() {
  */
 export function roomClient(url, followed) {
   // With reconnecting off (Options), the first unexpected close is the last.
-  const client = new RoomClient(url, { history: ROOM_HISTORY, maxRetries: autoReconnect() ? Infinity : 0 });
+  const token = roomToken;
+  const client = new RoomClient(url, {
+    history: ROOM_HISTORY,
+    maxRetries: autoReconnect() ? Infinity : 0,
+    protocols: protocols(),
+    // A fixed token, not getToken: the page has no way to mint another, so a 4401 stops it.
+    ...(token === "" ? {} : { token }),
+  });
   client.on("joined", ({ recovered, replayed, resumed }) => {
     if (!followed(client)) return;
     if (!recovered) note("could not recover: messages were missed while away (history no longer covers them)", true);

@@ -1,7 +1,7 @@
 // @ts-check
 /** The Room card: joining a room (a socket on `/rooms/<name>`), leaving it, its members and the objects it spans. */
 import { byId, showError } from "./dom.js";
-import { setRoomHistory } from "./room-member.js";
+import { setRoomHistory, setRoomToken } from "./room-member.js";
 import { connect, currentConnection, onSocket, openConnection } from "./socket.js";
 import { setStatus } from "./status.js";
 import { modeFor, urlFor, urlValue } from "./url.js";
@@ -35,6 +35,8 @@ const ui = {
 let membersTimer = 0;
 let membersActive = false;
 let membersFetchedAt = 0;
+/** The token the room was joined with: the count needs it too, as `Authorization: Bearer`. */
+let joinedToken = "";
 
 /** Binds Join, Leave and the count's refresh, and follows the socket into and out of rooms. */
 export function setupRoom() {
@@ -49,9 +51,10 @@ export function setupRoom() {
     /** @type {Record<string, string>} */
     const params = {};
     if (ui.echo.checked) params.echo = "1";
-    // A browser cannot set headers on a WebSocket: a private room's token goes in the URL.
+    // A browser cannot set headers on a WebSocket: a private room's token goes as a subprotocol entry.
     const token = ui.token.value.trim();
-    if (token !== "") params.token = token;
+    joinedToken = token;
+    setRoomToken(token);
     const url = urlFor(`/rooms/${name}`, params);
     setStatus("connecting", `Joining room ${name}…`);
     // A private room's count needs its token; such a room is taken to keep history.
@@ -119,11 +122,10 @@ async function refreshMembers() {
   membersFetchedAt = performance.now();
   const url = new URL(conn.url);
   url.protocol = url.protocol === "wss:" ? "https:" : "http:";
-  const token = url.searchParams.get("token");
   url.search = "";
   /** @type {Record<string, string>} */
   const headers = { Accept: "application/json" };
-  if (token !== null) headers.Authorization = `Bearer ${token}`;
+  if (joinedToken !== "") headers.Authorization = `Bearer ${joinedToken}`;
   try {
     const response = await fetch(url, { cache: "no-store", headers });
     /** @type {unknown} */

@@ -7,7 +7,7 @@ import { toPayload } from "./bytes.js";
 import { closeAdvice } from "./client/close-policy.js";
 import { note } from "./log.js";
 import { cancelReconnect, reconnectScheduled, resetBackoff, scheduleReconnect } from "./reconnect.js";
-import { joinsPositioned, roomClient } from "./room-member.js";
+import { joinsPositioned, roomClient, roomProtocols } from "./room-member.js";
 import { describeClose, setStatus } from "./status.js";
 import {
   autoReconnect,
@@ -117,8 +117,10 @@ function open(url) {
   /** @type {WebSocket | RoomClient} */
   let ws;
   try {
-    const positioned = modeFor(url).kind === "room" && joinsPositioned();
-    ws = positioned ? roomClient(url, (client) => current?.ws === client) : new WebSocket(url, protocols());
+    const room = modeFor(url).kind === "room";
+    const positioned = room && joinsPositioned();
+    const offer = room ? roomProtocols() : protocols();
+    ws = positioned ? roomClient(url, (client) => current?.ws === client) : new WebSocket(url, offer);
   } catch (error) {
     showUrlError(error instanceof Error ? error.message : String(error));
     setStatus("closed", "Not connected: check the URL");

@@ -59,3 +59,11 @@ const token = await new SignJWT({ rooms, write })
   .setExpirationTime(now + Number(ttl))
   .sign(secret);
 console.log(token);
+// On stderr, so `$(npm run -s token …)` still captures the token alone. The token goes in a
+// subprotocol entry or a header: a URL is recorded by every layer it crosses.
+const room = rooms.find((name) => !name.includes("*")) ?? "ROOM";
+console.error(`Join with it as a subprotocol entry beside room-token (not ?token=, which logs record):
+  TOKEN=$(npm run -s token -- ${process.argv.slice(2).join(" ")})
+  npx wscat -c ws://127.0.0.1:8787/rooms/${room} -s room-token -s "room-token.$TOKEN"
+Read or publish with it as a header:
+  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8787/rooms/${room}`);

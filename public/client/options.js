@@ -5,7 +5,10 @@
  * @typedef {object} RoomClientOptions
  * @property {number} [history] messages replayed on the first join (`?history=N`); default 0
  * @property {() => Promise<string> | string} [getToken] a private room's token: asked for before
- *   the first join and again after each 4401 (without it, 4401 stops the client)
+ *   the first join and again after each 4401 (without it, 4401 stops the client); sent as the
+ *   subprotocol entry `room-token.<token>` beside `room-token`, never in the URL
+ * @property {string} [token] a private room's token when there is no getToken (a 4401 then stops the client)
+ * @property {string[]} [protocols] the application's own subprotocols, offered first; default none
  * @property {typeof WebSocket} [WebSocket] the constructor to use; default the global one
  * @property {number} [minDelayMs] first reconnect delay; default 500
  * @property {number} [laterDelayMs] first delay after 1013 "try again later"; default 5000
@@ -19,8 +22,8 @@
  *   a connection that answers nothing by the next one as dropped (1006); default 0, off
  */
 
-/** Every option with a value: `getToken` alone may be absent (a public room needs none). */
-/** @typedef {Required<Omit<RoomClientOptions, "getToken">> & Pick<RoomClientOptions, "getToken">} ResolvedOptions */
+/** Every option with a value: `getToken` and `token` alone may be absent (a public room needs none). */
+/** @typedef {Required<Omit<RoomClientOptions, "getToken" | "token">> & Pick<RoomClientOptions, "getToken" | "token">} ResolvedOptions */
 
 /** @param {RoomClientOptions} options @returns {ResolvedOptions} */
 export function withDefaults(options) {
@@ -33,6 +36,7 @@ export function withDefaults(options) {
     growth: 2,
     minUptimeMs: 5000,
     connectTimeoutMs: 10_000,
+    protocols: [],
     maxQueued: 100,
     maxRetries: Number.POSITIVE_INFINITY,
     pingIntervalMs: 0,

@@ -31,6 +31,8 @@ export * from "./frames.js";
 /** @import { Joined } from "./frames.js" */
 
 const CONNECT_TIMEOUT_REASON = "no joined frame within connectTimeoutMs";
+/** Offered with a token, so the server has a protocol to answer that is not the token itself. */
+const TOKEN_PROTOCOL = "room-token";
 const PING_TIMEOUT_REASON = "nothing heard within pingIntervalMs of a ping";
 
 /** One member of a room, across as many connections as it takes; its events: RoomClientEventMap. */
@@ -120,10 +122,13 @@ export class RoomClient extends RoomEvents {
         if (this.#closing) return this.#stop(1000, "", STOP_WHY.user);
         this.#needToken = false;
       }
-      if (this.#token !== null) url.searchParams.set("token", this.#token);
     }
+    // A URL ends up in logs; a subprotocol entry does not, and a browser cannot set a header.
+    const token = this.#options.getToken === undefined ? (this.#options.token ?? null) : this.#token;
+    const protocols = [...this.#options.protocols];
+    if (token !== null) protocols.push(TOKEN_PROTOCOL, `${TOKEN_PROTOCOL}.${token}`);
     const resumed = this.#position !== null;
-    const socket = new this.#options.WebSocket(url.href);
+    const socket = new this.#options.WebSocket(url.href, protocols);
     socket.binaryType = "arraybuffer";
     this.#socket = socket;
     this.#timer = setTimeout(() => this.#drop(socket, CONNECT_TIMEOUT_REASON), this.#options.connectTimeoutMs);

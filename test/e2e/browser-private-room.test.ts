@@ -1,7 +1,8 @@
 /**
  * The page's Room card with a private room (`ROOM_AUTH=token`) in a real Chromium: a token
- * from `npm run token`'s signer joins, a refused one shows its close reason and is not
- * retried, and the log never shows the token.
+ * from `npm run token`'s signer joins as a subprotocol entry (never in the URL), a refused
+ * one shows its close reason and is not retried, and the log never shows the token. Also
+ * what Chromium itself requires of a handshake that offers subprotocols.
  */
 import { SignJWT } from "jose";
 import type { Page } from "playwright-core";
@@ -28,8 +29,9 @@ function token(rooms: string[], write: boolean): Promise<string> {
     .sign(new TextEncoder().encode(SECRET));
 }
 
-async function joinWith(room: string, jwt: string): Promise<Page> {
+async function joinWith(room: string, jwt: string, sockets: string[] = []): Promise<Page> {
   const { page } = await session.open(`${server.httpUrl}/`);
+  page.on("websocket", (socket) => sockets.push(socket.url()));
   await waitForStatus(page, "open");
   await page.fill("#room", room);
   await page.fill("#room-token", jwt);
@@ -37,14 +39,57 @@ async function joinWith(room: string, jwt: string): Promise<Page> {
   return page;
 }
 
+/** Opens a socket in the page offering `protocols`: its protocol once open, or its close code if it never opened. */
+function offer(page: Page, url: string, protocols: string[]) {
+  return page.evaluate(
+    ([target, offered]) =>
+      new Promise<{ opened: boolean; protocol: string; code: number }>((resolve) => {
+        const socket = new WebSocket(target, offered);
+        let opened = false;
+        socket.onopen = () => {
+          opened = true;
+          resolve({ opened, protocol: socket.protocol, code: 0 });
+          socket.close(1000);
+        };
+        socket.onclose = (event) => resolve({ opened, protocol: socket.protocol, code: event.code });
+      }),
+    [url, protocols] as const,
+  );
+}
+
+describe("what Chromium requires of a join that offers subprotocols", () => {
+  it("opens when the server answers room-token beside the token's entry, and fails when it can answer none", async () => {
+    const room = `private-${Date.now()}`;
+    const jwt = await token([room], false);
+    const watched = await session.open(`${server.httpUrl}/`);
+    const url = `${server.wsUrl}/rooms/${room}`;
+    expect(await offer(watched.page, url, ["room-token", `room-token.${jwt}`])).toEqual({
+      opened: true,
+      protocol: "room-token",
+      code: 0,
+    });
+    // The token's entry alone: the server must not answer it, and Chromium fails a handshake that answers nothing.
+    expect(await offer(watched.page, url, [`room-token.${jwt}`])).toEqual({ opened: false, protocol: "", code: 1006 });
+    const failures = watched.errors.splice(0);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toContain("Sent non-empty 'Sec-WebSocket-Protocol' header but no response was received");
+    expect(failures[0]).not.toContain(jwt.split(".")[2]);
+  });
+});
+
 describe("the Room card with a private room", () => {
-  it("joins with a token, shows the count, and keeps the token out of the log", async () => {
+  it("joins with the token as a subprotocol entry, answered room-token; the URL, the log and the count's URL hold no token", async () => {
     const room = `private-${Date.now()}`;
     const jwt = await token([room], true);
-    const page = await joinWith(room, jwt);
+    const sockets: string[] = [];
+    const page = await joinWith(room, jwt, sockets);
     await page.waitForFunction(() => document.querySelector("#status")?.textContent?.includes("Open"), null, {
       timeout: 10_000,
     });
+    expect(await page.textContent("#status")).toContain("protocol room-token");
+    expect(sockets.some((url) => url.includes(`/rooms/${room}`))).toBe(true);
+    for (const url of sockets) expect(url).not.toContain(jwt.split(".")[2]);
+    expect(await page.inputValue("#url")).not.toContain("token");
     await page.waitForFunction(() => document.querySelector("#members")?.textContent === "1", null, {
       timeout: 10_000,
     });

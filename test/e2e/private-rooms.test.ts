@@ -1,7 +1,8 @@
 /**
  * Private rooms under `wrangler dev`, the secret given as `--var ROOM_TOKEN_SECRET:…`
  * and tokens minted by `npm run token`, as a newcomer would: joins refused and
- * admitted over real sockets, a publish over HTTP to a room of several objects.
+ * admitted over real sockets (the token as a subprotocol entry, as `npm run token`
+ * shows), `?token=` refused, a publish over HTTP to a room of several objects.
  */
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
@@ -15,6 +16,8 @@ const ROOT = resolve(import.meta.dirname, "../..");
 let server: DevServer;
 const clients: Client[] = [];
 const minted: string[] = [];
+/** What `npm run token` printed beside the token, on stderr. */
+let example = "";
 
 beforeAll(async () => {
   server = await startDevServer({ ROOM_AUTH: "token", ROOM_TOKEN_SECRET: SECRET, ROOM_SHARD_CONNECTIONS: "2" });
@@ -27,18 +30,20 @@ afterAll(async () => {
 
 /** A token from `npm run token`, signed with the same secret as the server's. */
 async function mint(...args: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)("node", ["scripts/token.ts", ...args], {
+  const { stdout, stderr } = await promisify(execFile)("node", ["scripts/token.ts", ...args], {
     cwd: ROOT,
     env: { ...process.env, ROOM_TOKEN_SECRET: SECRET },
   });
+  example = stderr;
   const token = stdout.trim();
   minted.push(token);
   return token;
 }
 
+/** Joins as `npm run token`'s example does: `room-token`, and the token in the entry `room-token.<token>`. */
 async function join(room: string, token?: string): Promise<Client> {
-  const query = token === undefined ? "" : `?token=${token}`;
-  const client = await openClient(`${server.wsUrl}/rooms/${room}${query}`);
+  const offer = token === undefined ? undefined : ["room-token", `room-token.${token}`];
+  const client = await openClient(`${server.wsUrl}/rooms/${room}`, {}, offer);
   clients.push(client);
   return client;
 }
@@ -86,6 +91,19 @@ describe("a private room under wrangler dev", () => {
       body: "not allowed",
     });
     expect(denied.status).toBe(403);
+  });
+
+  it("refuses ?token= with 4401 and says how to send it; npm run token's example shows that way", async () => {
+    const token = await mint("--sub", "alice", "--room", "lobby");
+    const client = await openClient(`${server.wsUrl}/rooms/lobby?token=${token}`);
+    const closed = await client.closed;
+    expect(closed.code).toBe(4401);
+    expect(closed.reason).toContain("room-token.<token>");
+    expect(closed.reason).toContain("Authorization: Bearer");
+    expect(example).toContain('-s room-token -s "room-token.$TOKEN"');
+    expect(example).toContain('curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8787/rooms/lobby');
+    expect(example).not.toContain("?token=$");
+    expect(example).not.toContain(token);
   });
 
   it("writes no token to its logs", () => {

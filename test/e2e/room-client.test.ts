@@ -109,7 +109,7 @@ async function messages(events: Event[], count: number): Promise<RoomMessageEven
 
 /** A plain member that sends (and gets its own messages back, so it knows the room has them). */
 async function sender(room: string): Promise<Client> {
-  const member = await openClient(`${server.wsUrl}/rooms/${room}?echo=1&token=${token}`);
+  const member = await openClient(`${server.wsUrl}/rooms/${room}?echo=1`, {}, ["room-token", `room-token.${token}`]);
   members.push(member);
   return member;
 }
@@ -156,7 +156,7 @@ describe("the room client", () => {
   it("after a dropped connection, resumes from its last position: every message once, in order", async () => {
     const room = roomName();
     const alice = await sender(room);
-    members.push(await openClient(`${server.wsUrl}/rooms/${room}?token=${token}`));
+    members.push(await openClient(`${server.wsUrl}/rooms/${room}`, {}, ["room-token", `room-token.${token}`]));
     const { client, events } = roomClient(room, { minDelayMs: 2000 });
     await next(client, "joined");
     await say(alice, ["a1", "a2"]);
