@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import { SECRET_PROTOCOL_PREFIX } from "../../../src/http/info";
+import { TOKEN_PROTOCOL_PREFIX } from "../../../src/rooms/access/carrier";
 import { accept, fetchWithEnv, fetchWithVars, fetchWorker, finish, upgradeHeaders } from "../helpers";
 
 describe("plain HTTP on the WebSocket endpoint", () => {
@@ -77,6 +79,16 @@ describe("GET /info", () => {
     const text = await response.text();
     expect(text).not.toContain("secret");
     expect(JSON.parse(text).url).toBe("http://edge-echo.test/info?room=lobby&token=%5Bhidden%5D");
+  });
+
+  it("hides a room token offered as a subprotocol entry, the other entries shown", async () => {
+    const response = await fetchWorker("/info", {
+      headers: { "Sec-WebSocket-Protocol": "chat.v1, room-token, room-token.eyJ.secret.part" },
+    });
+    const text = await response.text();
+    expect(text).not.toContain("secret");
+    expect(JSON.parse(text).headers["sec-websocket-protocol"]).toBe("chat.v1, room-token, room-token.[hidden]");
+    expect(SECRET_PROTOCOL_PREFIX).toBe(TOKEN_PROTOCOL_PREFIX);
   });
 
   it("answers POST /info with 405", async () => {
