@@ -146,7 +146,7 @@ describe("a positioned member closed 1012 because a link lost messages", () => {
 describe("a message published over HTTP", () => {
   it("reaches positioned members marked via http, with the publishing token's sub as sender", async () => {
     const room = freshRoom();
-    const vars = { ...SHARDED, ROOM_AUTH: "token", ROOM_TOKEN_SECRET: SECRET };
+    const vars = { ...SHARDED, ROOM_AUTH: "token", ROOM_TOKEN_SECRET: SECRET, ROOM_TOKEN_QUERY: "on" };
     const reader = await token({ rooms: [room], sub: "reader" });
     const member = await joinPositioned(room, `history=0&token=${reader}`, vars);
     await member.frameCount(1);
