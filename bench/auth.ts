@@ -57,12 +57,18 @@ try {
   console.log("starting two wrangler dev: ROOM_AUTH=open, and ROOM_AUTH=token");
   const open = await startDevServer(UNCAPPED_ROOMS);
   servers.push(open);
-  const secured = await startDevServer({ ...UNCAPPED_ROOMS, ROOM_AUTH: "token", ROOM_TOKEN_SECRET: SECRET });
+  // ROOM_TOKEN_QUERY=on for the fan-out's load tool, which can only put a token in the URL; joins use a subprotocol.
+  const secured = await startDevServer({
+    ...UNCAPPED_ROOMS,
+    ROOM_AUTH: "token",
+    ROOM_TOKEN_SECRET: SECRET,
+    ROOM_TOKEN_QUERY: "on",
+  });
   servers.push(secured);
   const targets = [
-    { label: "open", server: open, protocols: [] },
-    // As a browser sends it: a subprotocol entry beside `room-token`, which the server answers.
-    { label: "token", server: secured, protocols: ["room-token", `room-token.${token}`] },
+    { label: "open", server: open, protocols: [], query: "" },
+    // Joins as a browser sends it: a subprotocol entry beside `room-token`, which the server answers.
+    { label: "token", server: secured, protocols: ["room-token", `room-token.${token}`], query: `?token=${token}` },
   ];
 
   const rates = new Map<string, number[]>();
@@ -75,7 +81,7 @@ try {
   }
 
   const plan = fanoutPlan(
-    targets.map(({ label, server }) => ({ label, url: new URL(`${server.wsUrl}/ws`) })),
+    targets.map(({ label, server, query }) => ({ label, url: new URL(`${server.wsUrl}/ws${query}`) })),
     receivers,
     seconds,
     rounds,
