@@ -15,7 +15,7 @@ export const TOKEN_PROTOCOL_PREFIX = "room-token.";
  * `SUBPROTOCOLS` comes first): a browser fails a handshake that answers none of its offers.
  */
 export const TOKEN_PROTOCOL = "room-token";
-/** The close reason (4401) and 401 text for a token sent as `?token=` while that is refused. */
+/** The close reason (4401) and 400 text for a token sent as `?token=` while that is refused. */
 export const TOKEN_IN_URL =
   "token in the URL refused: offer subprotocols room-token and room-token.<token>, or send Authorization: Bearer";
 

@@ -82,7 +82,7 @@ function grantOf(claims: unknown): Grant | null {
   if (!isRecord(claims)) return null;
   const { sub, exp, nbf, iat, rooms, write } = claims;
   if (typeof sub !== "string" || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) return null;
-  // Whole seconds within a Date's range, so the room never meets a time it cannot keep (`exp: 1e300`).
+  // Whole seconds the runtime can schedule, so the room never meets a time it cannot keep (`exp: 1e300`).
   if (!isNumericDate(exp) || (nbf !== undefined && !isNumericDate(nbf))) return null;
   if (iat !== undefined && !(isNumericDate(iat) && iat <= Date.now() / 1000 + CLOCK_SKEW_SECONDS)) return null;
   if (!Array.isArray(rooms) || rooms.length > MAX_ROOM_ENTRIES) return null;
