@@ -9,7 +9,7 @@ import { CLOSE_INTERNAL_ERROR, CLOSE_POLICY_VIOLATION, CLOSE_SERVICE_RESTART } f
 import { TokenBucket } from "../protocol/rate-limit";
 import { fanOut } from "./fan-out";
 import { type JoinTicket, type Member, memberFrom, parseMember } from "./member";
-import type { Payload } from "./shards/relay-messages";
+import type { Payload } from "./message";
 
 /** The close reason (with 1012) for the members of a shard another shard could not reach: they missed messages. */
 export const MISSED_MESSAGES_REASON = "missed messages from the rest of the room; rejoin";

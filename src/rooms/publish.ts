@@ -6,7 +6,7 @@
  */
 import type { Config } from "../config";
 import { textResponse } from "../http/responses";
-import type { Payload } from "./shards/relay-messages";
+import type { Payload } from "./message";
 
 export type Publication =
   | { readonly ok: true; readonly message: Payload; readonly size: number }

@@ -19,18 +19,13 @@ import { type HistoryPage, RoomHistory } from "./history/room-history";
 import { Joins } from "./joins";
 import { type HistoryWindow, JOIN_TICKET_HEADER, parseHistoryWindow, parseJoinTicket } from "./member";
 import { Members } from "./members";
+import type { Payload } from "./message";
 import type { RoomParts } from "./parts";
 import { type CountReading, parseCountReading } from "./shards/count-reading";
 import type { Admission, RoomCount } from "./shards/directory";
 import { type JoinKeys, parseJoinKeys } from "./shards/member-keys";
 import { parseShardList, type ShardList } from "./shards/names";
-import {
-  type LargeRelay,
-  type Payload,
-  parseLargeRelay,
-  parseRelayBatch,
-  type RelayBatch,
-} from "./shards/relay-messages";
+import { type LargeRelay, parseLargeRelay, parseRelayBatch, type RelayBatch } from "./shards/relay-messages";
 import { Shard } from "./shards/shard";
 import { Traffic } from "./traffic";
 import { isIntegerIn } from "./validate";

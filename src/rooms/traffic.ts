@@ -13,8 +13,8 @@ import {
 import { messageBytes } from "../protocol/frames";
 import { TOKEN_EXPIRED_REASON, TokenExpiry } from "./access/expiry";
 import type { Entry } from "./history/store";
+import type { Payload, RelayMeta } from "./message";
 import type { RoomParts } from "./parts";
-import type { Payload, RelayMeta } from "./shards/relay-messages";
 
 /** The close reason (with 4403) for a read-only member that sent a message: nothing of it was relayed. */
 export const READ_ONLY_SENT_REASON = "read-only member: this token does not allow sending";

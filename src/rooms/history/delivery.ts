@@ -10,7 +10,7 @@
  */
 import { messageBytes } from "../../protocol/frames";
 import { type Floors, parseMember } from "../member";
-import type { Payload } from "../shards/relay-messages";
+import type { Payload } from "../message";
 import type { CatchUp } from "./catch-up";
 import { envelopeFrame, type Joined } from "./envelope";
 import { advanced, encodePosition, type Mark, merged, type Position, parsePosition } from "./position";

@@ -4,7 +4,7 @@
  * binary stays binary: a 4-byte big-endian header length, the header's UTF-8 JSON
  * (the text envelope's fields but `data`), then the message's bytes unchanged. Pure.
  */
-import type { Payload } from "../shards/relay-messages";
+import type { Payload } from "../message";
 import type { Entry } from "./store";
 
 /** The first frame of a positioned membership. */

@@ -2,7 +2,7 @@
  * What room objects send each other about history: a query for one origin's messages
  * and the answer, checked on arrival like every call between objects.
  */
-import type { Payload } from "../shards/relay-messages";
+import type { Payload } from "../message";
 import { isIntegerIn, isRecord } from "../validate";
 import type { HistoryQuery, HistoryRead } from "./catch-up";
 import { EPOCH_PATTERN } from "./position";

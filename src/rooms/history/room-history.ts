@@ -7,7 +7,7 @@
 import { logError } from "../../log";
 import type { Alarms } from "../alarms";
 import { type HistoryWindow, type PositionRequest, parseHistoryWindow } from "../member";
-import type { Payload, RelayMeta } from "../shards/relay-messages";
+import type { Payload, RelayMeta } from "../message";
 import {
   type CatchUp,
   type HistoryQuery,

@@ -8,7 +8,7 @@
  * and by the object's alarm once the window has passed (so an idle room ends up
  * keeping nothing but its next offset and epoch).
  */
-import type { Payload } from "../shards/relay-messages";
+import type { Payload } from "../message";
 import { type Mark, newEpoch } from "./position";
 
 /** Bytes of messages one object keeps, whatever the window says. */

@@ -7,9 +7,10 @@
 import { logError } from "../../log";
 import { MAX_UNSENT_BYTES } from "../../protocol/backpressure";
 import { messageBytes } from "../../protocol/frames";
+import type { Payload, RelayMeta } from "../message";
 import { isIntegerIn } from "../validate";
 import type { ShardAddress } from "./names";
-import type { Payload, RelayMeta, RelayTarget } from "./relay-messages";
+import type { RelayTarget } from "./relay-messages";
 
 /** Where a link keeps its count of undelivered messages, so the notice outlives an eviction. */
 export interface MissedStore {

@@ -3,20 +3,10 @@
  * the checks the receiver runs on them, since they reach it untyped.
  */
 import { EPOCH_PATTERN } from "../history/position";
+import type { Payload, RelayMeta } from "../message";
 import { isIntegerIn, isRecord } from "../validate";
 
-export type Payload = string | ArrayBuffer;
-
 const MAX = Number.MAX_SAFE_INTEGER;
-
-/** Where a relayed message stands in its origin's history (the origin is the sending shard). */
-export interface RelayMeta {
-  readonly epoch: string;
-  readonly offset: number;
-  readonly time: number;
-  readonly sender: string;
-  readonly via: "http" | null;
-}
 
 /** What one shard hands another: its members' messages, oldest first. */
 export interface RelayBatch {

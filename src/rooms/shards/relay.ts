@@ -5,9 +5,11 @@
  * There is one link per incarnation of each other shard: a shard that left and came
  * back gets a new link, and the old one, with whatever it still held, is closed.
  */
+
+import type { Payload, RelayMeta } from "../message";
 import { Link, type MissedStore } from "./link";
 import type { ShardAddress, ShardList } from "./names";
-import type { Payload, RelayMeta, RelayTarget } from "./relay-messages";
+import type { RelayTarget } from "./relay-messages";
 
 export class Relay {
   private readonly links = new Map<number, Link>();
