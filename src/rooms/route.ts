@@ -6,6 +6,7 @@
  */
 
 import type { Config } from "../config";
+import { overAddressLimit } from "../http/address-limits";
 import { addressKey } from "../http/client-address";
 import { refusedSocket } from "../http/refused-socket";
 import { READ_METHODS, textResponse } from "../http/responses";
@@ -56,6 +57,8 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
     if (!flag.ok) return textResponse(400, flag.reason);
     const position = parseJoinPosition(url.searchParams, config);
     if (!position.ok) return textResponse(400, position.reason);
+    const limited = await overAddressLimit("upgrade", request, env, config);
+    if (limited !== null) return limited;
     // Refused after the handshake, so a browser's script sees why (it never sees a 401's body).
     const decision = await decide(config.roomAuth, request, url, room, false);
     if (!decision.ok) {
@@ -100,6 +103,8 @@ async function publish(request: Request, url: URL, env: Env, config: Config, roo
   const origin = request.headers.get("Origin");
   if (origin !== null && !originAllowed(origin, request.url, config.allowedOrigins))
     return textResponse(403, `origin ${origin} is not allowed to publish`);
+  const limited = await overAddressLimit("publish", request, env, config);
+  if (limited !== null) return limited;
   const decision = await decide(config.roomAuth, request, url, room, true);
   if (!decision.ok) return refusal(decision);
   const publication = await readPublication(request, config);
@@ -122,6 +127,8 @@ async function history(request: Request, url: URL, env: Env, config: Config, roo
     return textResponse(405, `${request.method} is not allowed; use GET`, { Allow: "GET, HEAD" });
   const page = parsePageRequest(url.searchParams, config);
   if (!page.ok) return textResponse(400, page.reason);
+  const limited = await overAddressLimit("history", request, env, config);
+  if (limited !== null) return limited;
   const decision = await decide(config.roomAuth, request, url, room, false);
   if (!decision.ok) return refusal(decision);
   const { since, limit } = page.value;
