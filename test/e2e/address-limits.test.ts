@@ -75,7 +75,7 @@ function attempt(url: string): Promise<Attempt> {
 
 describe("one address over the limits of a public deploy", () => {
   it("opening sockets in a loop gets 429 after the limit, while a member already joined keeps sending and receiving; after the period, joins work again", async () => {
-    await freshWindow(7_000);
+    await freshWindow(9_000);
     const room = `${server.wsUrl}/rooms/limits-${crypto.randomUUID()}`;
     const member = await openClient(room);
     const watcher = await openClient(room);
