@@ -1,6 +1,6 @@
 /** The reports: an aligned table for people, markdown for files, one JSON line for scripts. */
 import type { ScenarioResult } from "./runner.ts";
-import { ERROR_KINDS, type Summary } from "./stats.ts";
+import { ERROR_KINDS, limitNote, type Summary } from "./stats.ts";
 
 /** Each figure of a scenario on the first server divided by the same figure on the second. */
 export interface Ratios {
@@ -139,6 +139,8 @@ function errorLines(results: ScenarioResult[]): string[] {
     if (s.errorCount === 0) continue;
     const kinds = ERROR_KINDS.filter((kind) => s.errors[kind] > 0).map((kind) => `${kind} ${s.errors[kind]}`);
     lines.push(`FAILED ${s.scenario} on ${s.target}: ${kinds.join(", ")}; first: ${s.firstError ?? "?"}`);
+    const limited = limitNote(s.limited);
+    if (limited !== null) lines.push(`LIMITED ${s.scenario} on ${s.target}: ${limited}`);
   }
   return lines.length === 0 ? ["every message verified: same bytes, same type, same order"] : lines;
 }

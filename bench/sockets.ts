@@ -9,6 +9,10 @@ import type { RunStats } from "./stats.ts";
 /** Larger than any message the tool sends (32 MiB), so the client never refuses an echo. */
 const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 const CLOSE_NORMAL = 1000;
+/** The server's close for a socket over its message rate (`MAX_MESSAGES_PER_SECOND`). */
+const CLOSE_POLICY = 1008;
+const RATE_LIMIT_REASON = "rate limit";
+const TOO_MANY_REQUESTS = 429;
 
 /** One open socket of a run. Set `onMessage` and `onLost` before sending. */
 export class BenchSocket {
@@ -36,6 +40,7 @@ export class BenchSocket {
     this.closed = new Promise((resolve) => {
       ws.once("close", (code, reason) => {
         if (!this.closing) {
+          if (code === CLOSE_POLICY && reason.toString().startsWith(RATE_LIMIT_REASON)) this.stats.limited.rateCloses++;
           this.stats.fail("unexpectedCloses", `${name} closed by the server: ${code} ${reason.toString()}${lastError}`);
           this.onLost();
         }
@@ -93,7 +98,10 @@ export class SocketPool {
       };
       ws.once("unexpected-response", (request, response) => {
         request.destroy();
-        failed(`HTTP ${response.statusCode} ${response.statusMessage ?? ""}`.trim());
+        const status = `HTTP ${response.statusCode} ${response.statusMessage ?? ""}`.trim();
+        if (response.statusCode !== TOO_MANY_REQUESTS) return failed(status);
+        if (!this.signal.aborted) this.stats.limited.refused429++;
+        failed(`${status} (Retry-After: ${response.headers["retry-after"] ?? "none"}): the server's per-address limit`);
       });
       ws.on("error", (error) => failed(error.message));
       ws.once("open", () => {

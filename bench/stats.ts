@@ -20,6 +20,18 @@ export interface ErrorCounts {
 
 export const ERROR_KINDS = ["mismatches", "losses", "unexpectedCloses", "connectFailures", "timeouts"] as const;
 
+/**
+ * Failures that are the server's limits, not its speed: handshakes refused with 429 (its
+ * per-address limits) and sockets closed 1008 for their message rate. They are errors too
+ * (counted in `connectFailures` and `unexpectedCloses`), but the report names them apart.
+ */
+export interface LimitCounts {
+  /** Handshakes answered `429 Too Many Requests`. */
+  refused429: number;
+  /** Sockets closed with 1008 `rate limit: …`. */
+  rateCloses: number;
+}
+
 /** Errors described and kept, to point at the cause; the rest are only counted. */
 const MAX_SAMPLES = 5;
 
@@ -40,6 +52,8 @@ export class RunStats {
   readonly errors: ErrorCounts = { mismatches: 0, losses: 0, unexpectedCloses: 0, connectFailures: 0, timeouts: 0 };
   /** Of the mismatches, messages that came back intact but after later ones. */
   reorders = 0;
+  /** Of the failures, those the server's limits caused. */
+  readonly limited: LimitCounts = { refused429: 0, rateCloses: 0 };
   /** The first few errors, described. */
   readonly samples: string[] = [];
 
@@ -74,6 +88,8 @@ export class RunStats {
     this.connect.merge(other.connect);
     for (const kind of ERROR_KINDS) this.errors[kind] += other.errors[kind];
     this.reorders += other.reorders;
+    this.limited.refused429 += other.limited.refused429;
+    this.limited.rateCloses += other.limited.rateCloses;
     this.samples.push(...other.samples.slice(0, MAX_SAMPLES - this.samples.length));
   }
 }
@@ -95,8 +111,26 @@ export interface Summary {
   /** Handshake time in ms. */
   connectMs: { p50: number | null; p99: number | null };
   errors: ErrorCounts;
+  /** Of the errors, those the server's limits caused (429 handshakes, 1008 rate-limit closes). */
+  limited: LimitCounts;
   errorCount: number;
   firstError: string | null;
+}
+
+/** One line saying how the server's limits cut a run short, or null when they did not. */
+export function limitNote(limited: LimitCounts): string | null {
+  const parts: string[] = [];
+  if (limited.refused429 > 0)
+    parts.push(
+      `${plural(limited.refused429, "handshake")} refused with 429 by its per-address limits (serve it with IP_LIMITS=off to measure it)`,
+    );
+  if (limited.rateCloses > 0)
+    parts.push(
+      `${plural(limited.rateCloses, "socket")} closed 1008 for ${limited.rateCloses === 1 ? "its" : "their"} message rate (serve it with MAX_MESSAGES_PER_SECOND=0)`,
+    );
+  return parts.length === 0
+    ? null
+    : `the server limited this run, so its figures are not its speed: ${parts.join("; ")}`;
 }
 
 /** Turns merged counters into figures; rates are per second of measured time. */
@@ -121,6 +155,7 @@ export function summarize(scenario: string, target: string, url: string, rounds:
     latencyUs: { p50: us(50), p90: us(90), p99: us(99), max: us(100) },
     connectMs: { p50: ms(50), p99: ms(99) },
     errors: { ...stats.errors },
+    limited: { ...stats.limited },
     errorCount: stats.errorCount,
     firstError: stats.firstError,
   };
@@ -130,4 +165,8 @@ function rounded(value: number | null, digits: number): number | null {
   if (value === null) return null;
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }

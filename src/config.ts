@@ -33,6 +33,11 @@ export const MAX_HISTORY_SECONDS = 86_400;
 export const DEFAULT_ROOM_MAX_PER_USER = 10;
 /** Default connections per client address in one room: a household or an office behind one NAT, not a script filling a room. */
 export const DEFAULT_ROOM_MAX_PER_ADDRESS = 100;
+/**
+ * Default messages per second one connection may send: no person typing or app syncing state
+ * comes near it, but a loop that floods a room (each message a billed history write) stops.
+ */
+export const DEFAULT_MAX_MESSAGES_PER_SECOND = 100;
 
 /** HS256 needs a key at least as long as its hash (RFC 7518 §3.2): 32 bytes. */
 export const MIN_TOKEN_SECRET_BYTES = 32;
@@ -73,6 +78,8 @@ export interface Config {
   readonly controls: boolean;
   /** `ROOM_AUTH`, with the key from the `ROOM_TOKEN_SECRET` secret when it is `token`. */
   readonly roomAuth: RoomAuth;
+  /** Whether the per-address limits (the `[[ratelimits]]` bindings) refuse requests over them with 429. */
+  readonly ipLimits: boolean;
   /** Messages each room object keeps for resuming members; 0 turns history off. */
   readonly historyMessages: number;
   /** How long each room object keeps a message for resuming members. */
@@ -96,7 +103,8 @@ export type ConfigVarName =
   | "ROOM_HISTORY_MESSAGES"
   | "ROOM_HISTORY_SECONDS"
   | "ROOM_TOKEN_QUERY"
-  | "ROOM_TOKEN_SECRET";
+  | "ROOM_TOKEN_SECRET"
+  | "IP_LIMITS";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -173,9 +181,10 @@ export function parseConfig(vars: ConfigVars): Config {
     roomMaxPerAddress: integer("ROOM_MAX_PER_ADDRESS", DEFAULT_ROOM_MAX_PER_ADDRESS, 0, MAX_ROOM_CONNECTIONS),
     allowedOrigins: origins.length === 0 || origins.includes("*") ? "*" : new Set(origins),
     subprotocols: new Set(subprotocols),
-    maxMessagesPerSecond: integer("MAX_MESSAGES_PER_SECOND", 0, 0, 1_000_000),
+    maxMessagesPerSecond: integer("MAX_MESSAGES_PER_SECOND", DEFAULT_MAX_MESSAGES_PER_SECOND, 0, 1_000_000),
     controls: switchVar("CONTROLS", true),
     roomAuth,
+    ipLimits: switchVar("IP_LIMITS", true),
     historyMessages: integer("ROOM_HISTORY_MESSAGES", DEFAULT_HISTORY_MESSAGES, 0, MAX_HISTORY_MESSAGES),
     historySeconds: integer("ROOM_HISTORY_SECONDS", DEFAULT_HISTORY_SECONDS, 1, MAX_HISTORY_SECONDS),
   };

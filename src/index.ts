@@ -5,6 +5,7 @@
  */
 import { type Config, configFor } from "./config";
 import { echoUpgrade } from "./echo/handshake";
+import { overAddressLimit } from "./http/address-limits";
 import { infoResponse } from "./http/info";
 import { methodNotAllowed, misconfigured, notAnUpgrade, READ_METHODS } from "./http/responses";
 import { checkUpgrade, isUpgrade } from "./http/upgrade";
@@ -17,7 +18,7 @@ export { Room } from "./rooms/room";
 const ECHO_PATHS = new Set(["/", "/ws"]);
 
 export default {
-  fetch(request, env) {
+  async fetch(request, env) {
     const url = new URL(request.url);
     let config: Config;
     try {
@@ -29,7 +30,9 @@ export default {
     if (ECHO_PATHS.has(url.pathname)) {
       if (isUpgrade(request)) {
         const check = checkUpgrade(request, config);
-        return check.ok ? echoUpgrade(request, url, config, check.protocol) : check.response;
+        if (!check.ok) return check.response;
+        const limited = await overAddressLimit("upgrade", request, env, config);
+        return limited ?? echoUpgrade(request, url, config, check.protocol);
       }
       if (url.pathname === "/ws") return notAnUpgrade(request);
       if (!READ_METHODS.has(request.method)) return methodNotAllowed(request.method, url.pathname);

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { freePort } from "../../test/e2e/dev-server.ts";
+import { freePort, LOAD_VARS, UNCAPPED_ROOMS } from "../../test/e2e/dev-server.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 /**
@@ -60,7 +60,8 @@ export async function startGoServer(): Promise<Server> {
 
 /**
  * Builds the Worker as `wrangler deploy` would and serves it from workerd via
- * Miniflare, with wrangler.toml's bindings (vars, the Room Durable Object, assets).
+ * Miniflare, with wrangler.toml's bindings (vars, the Room Durable Object, assets) and
+ * `LOAD_VARS` and `UNCAPPED_ROOMS` over its vars.
  */
 export async function startPlainWorkerd(): Promise<Server> {
   const outdir = mkdtempSync(join(tmpdir(), "edge-echo-bundle-"));
@@ -86,7 +87,19 @@ export async function startPlainWorkerd(): Promise<Server> {
       logRequests: false,
       // Module names are paths below modulesRoot; the bundle lives outside the repo.
       workers: [
-        { ...worker, name: "edge-echo", modules: true, modulesRoot: outdir, scriptPath: join(outdir, "index.js") },
+        {
+          ...worker,
+          // As the wrangler dev it is compared with: no limits or caps on the bench's one address.
+          bindings: {
+            ...(typeof worker.bindings === "object" ? worker.bindings : {}),
+            ...LOAD_VARS,
+            ...UNCAPPED_ROOMS,
+          },
+          name: "edge-echo",
+          modules: true,
+          modulesRoot: outdir,
+          scriptPath: join(outdir, "index.js"),
+        },
       ],
     });
     const miniflare = new Miniflare(options);

@@ -1,7 +1,7 @@
 /**
  * The load run's figures as one compact table, plus any failures described.
  */
-import type { RunStats } from "../../bench/stats.ts";
+import { limitNote, type RunStats } from "../../bench/stats.ts";
 import type { PhaseResult } from "./phase.ts";
 
 const COLUMNS = ["phase", "sockets", "messages", "msgs/s", "p50 ms", "p99 ms", "errors", "peak", "seconds"] as const;
@@ -38,6 +38,8 @@ export function report(results: readonly PhaseResult[]): string {
   );
   for (const result of results) {
     if (result.note !== undefined) lines.push(`${result.name}: ${result.note}`);
+    const limited = limitNote(result.stats.limited);
+    if (limited !== null) lines.push(`${result.name}: LIMITED: ${limited}`);
     for (const sample of result.stats.samples) lines.push(`  ${result.strict ? "FAIL" : "limit"} ${sample}`);
   }
   return lines.join("\n");

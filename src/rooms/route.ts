@@ -6,6 +6,7 @@
  */
 
 import type { Config } from "../config";
+import { overAddressLimit } from "../http/address-limits";
 import { addressKey } from "../http/client-address";
 import { crossOrigin } from "../http/cors";
 import { refusedSocket } from "../http/refused-socket";
@@ -62,6 +63,8 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
     if (!flag.ok) return textResponse(400, flag.reason);
     const position = parseJoinPosition(url.searchParams, config);
     if (!position.ok) return textResponse(400, position.reason);
+    const limited = await overAddressLimit("upgrade", request, env, config);
+    if (limited !== null) return limited;
     // Refused after the handshake, so a browser's script sees why (it never sees a 401's body).
     const decision = await decide(config.roomAuth, request, url, room, false);
     if (!decision.ok) {
@@ -110,6 +113,8 @@ async function publish(
   room: string,
   cors: CorsHeaders,
 ): Promise<Response> {
+  const limited = await overAddressLimit("publish", request, env, config);
+  if (limited !== null) return limited;
   const decision = await decide(config.roomAuth, request, url, room, true);
   if (!decision.ok) return refusal(decision);
   const publication = await readPublication(request, config);
@@ -139,6 +144,8 @@ async function history(
     return textResponse(405, `${request.method} is not allowed; use GET`, { Allow: "GET, HEAD" });
   const page = parsePageRequest(url.searchParams, config);
   if (!page.ok) return textResponse(400, page.reason);
+  const limited = await overAddressLimit("history", request, env, config);
+  if (limited !== null) return limited;
   const decision = await decide(config.roomAuth, request, url, room, false);
   if (!decision.ok) return refusal(decision);
   const { since, limit } = page.value;

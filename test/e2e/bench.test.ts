@@ -5,9 +5,12 @@
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { resolve } from "node:path";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { type RawData, WebSocketServer } from "ws";
+import { type DevServer, startDevServer } from "./dev-server.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 /** Generous: the tool's own hard deadline for these settings is well below it. */
@@ -31,7 +34,15 @@ const EXIT_ERRORS = 1;
 
 interface BenchRun {
   code: number | null;
-  report: { ok: boolean; summaries: { scenario: string; messages: number; errors: Record<string, number> }[] };
+  report: {
+    ok: boolean;
+    summaries: {
+      scenario: string;
+      messages: number;
+      errors: Record<string, number>;
+      limited: { refused429: number; rateCloses: number };
+    }[];
+  };
   stderr: string;
 }
 
@@ -73,7 +84,13 @@ function readReport(line: string, stderr: string): BenchRun["report"] {
       : [],
   );
   for (const s of summaries) {
-    if (typeof s?.scenario !== "string" || typeof s?.messages !== "number" || typeof s?.errors !== "object")
+    if (
+      typeof s?.scenario !== "string" ||
+      typeof s?.messages !== "number" ||
+      typeof s?.errors !== "object" ||
+      typeof s?.limited?.refused429 !== "number" ||
+      typeof s?.limited?.rateCloses !== "number"
+    )
       throw new Error(`bench JSON summary malformed: ${JSON.stringify(s)}`);
   }
   return { ok: json.ok === true, summaries };
@@ -187,4 +204,53 @@ describe("against a wrong echo server, the errors are counted and the exit statu
     expect(run.report.summaries[0]?.errors.mismatches).toBeGreaterThan(0);
     expect(run.stderr).toMatch(/came back as binary, sent as text/);
   });
+});
+
+describe("against a server that limits it (wrangler.toml's defaults: IP_LIMITS on, MAX_MESSAGES_PER_SECOND 100)", () => {
+  let limiting: DevServer;
+  let storage: string;
+  beforeAll(async () => {
+    storage = await mkdtemp(join(tmpdir(), "edge-echo-bench-limits-"));
+    limiting = await startDevServer({}, { serviceDefaults: true, persistTo: storage });
+  }, 90_000);
+  afterAll(async () => {
+    await limiting?.stop();
+    await rm(storage, { recursive: true, force: true });
+  });
+
+  it("bench says the server closed it for its message rate, not that the server is slow", async () => {
+    const run = await runBench([`${limiting.wsUrl}/ws`, "--scenario", "pingpong", ...QUICK]);
+    expect(run.code).toBe(EXIT_ERRORS);
+    expect(run.report.summaries[0]?.limited.rateCloses).toBe(1);
+    expect(run.stderr).toMatch(
+      /LIMITED pingpong on A: the server limited this run, so its figures are not its speed: 1 socket closed 1008 for its message rate \(serve it with MAX_MESSAGES_PER_SECOND=0\)/,
+    );
+  });
+
+  it("bench says the server refused its handshakes with 429", async () => {
+    // 150 sockets in a few seconds: over 60 a window even if the run spans two windows.
+    const run = await runBench([`${limiting.wsUrl}/ws`, "--scenario", "storm", ...QUICK, "--sockets", "150"]);
+    expect(run.code).toBe(EXIT_ERRORS);
+    const [summary] = run.report.summaries;
+    expect(summary?.limited.refused429).toBeGreaterThanOrEqual(30);
+    expect(summary?.errors.connectFailures).toBe(summary?.limited.refused429);
+    expect(run.stderr).toMatch(/HTTP 429 Too Many Requests \(Retry-After: 10\)/);
+    expect(run.stderr).toMatch(
+      /LIMITED storm on A: the server limited this run, so its figures are not its speed: \d+ handshakes refused with 429 by its per-address limits \(serve it with IP_LIMITS=off to measure it\)/,
+    );
+  });
+
+  it("npm run load says so too, and fails", async () => {
+    const child = spawn(process.execPath, ["scripts/load.ts", "--url", `${limiting.wsUrl}/ws`], { cwd: ROOT });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 100_000);
+    const [code] = (await once(child, "exit")) as [number | null];
+    clearTimeout(timer);
+    expect(code, stdout).toBe(EXIT_ERRORS);
+    expect(stdout).toMatch(
+      /2000 sockets x 10 echoes: LIMITED: the server limited this run, so its figures are not its speed: \d+ handshakes refused with 429/,
+    );
+    expect(stdout).toMatch(/load: FAIL/);
+  }, 120_000);
 });

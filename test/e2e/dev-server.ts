@@ -24,11 +24,22 @@ export interface DevServer {
   kill(): Promise<void>;
 }
 
+/**
+ * What every server started here changes from wrangler.toml's defaults, unless it is asked
+ * for those (`serviceDefaults`): tests, benches and the load run reach it from one address
+ * (127.0.0.1), open hundreds of sockets a second and pipeline messages far faster than a
+ * person sends them, so the per-address limits and the per-connection message rate would
+ * refuse them. `vars` given to `startDevServer` override these.
+ */
+export const LOAD_VARS: Readonly<Record<string, string>> = { IP_LIMITS: "off", MAX_MESSAGES_PER_SECOND: "0" };
+
 export interface DevServerOptions {
   /** Keep Durable Object storage in this folder (`--persist-to`), so a restart on it finds it again. */
   persistTo?: string;
   /** Listen here rather than on a fresh free port. */
   port?: number;
+  /** Serve with wrangler.toml's defaults, limits included, rather than `LOAD_VARS` beneath `vars`. */
+  serviceDefaults?: boolean;
 }
 
 /**
@@ -49,7 +60,7 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Starts `wrangler dev`; `vars` override wrangler.toml's `[vars]` (as `--var NAME:VALUE`). */
+/** Starts `wrangler dev`; `vars` (over `LOAD_VARS`) override wrangler.toml's `[vars]` (as `--var NAME:VALUE`). */
 export async function startDevServer(
   vars: Record<string, string> = {},
   options: DevServerOptions = {},
@@ -58,7 +69,8 @@ export async function startDevServer(
   const inspectorPort = await freePort();
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)];
   if (options.persistTo !== undefined) args.push("--persist-to", options.persistTo);
-  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  const overrides = options.serviceDefaults === true ? vars : { ...LOAD_VARS, ...vars };
+  for (const [name, value] of Object.entries(overrides)) args.push("--var", `${name}:${value}`);
   const child = spawn(resolve(ROOT, "node_modules/.bin/wrangler"), args, {
     cwd: ROOT,
     detached: true, // its own process group, so stop() also ends workerd

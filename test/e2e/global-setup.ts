@@ -10,7 +10,7 @@ declare module "vitest" {
   }
 }
 
-/** One `wrangler dev` with wrangler.toml's defaults for the whole e2e run. */
+/** One `wrangler dev` for the whole e2e run: wrangler.toml's defaults but `LOAD_VARS` (no limits on its one address). */
 export default async function setup(project: TestProject) {
   const server = await startDevServer();
   project.provide("httpUrl", server.httpUrl);

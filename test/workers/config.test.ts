@@ -19,7 +19,7 @@ describe("parseConfig", () => {
     expect(config.roomShardConnections).toBe(DEFAULT_ROOM_SHARD_CONNECTIONS);
     expect(config.allowedOrigins).toBe("*");
     expect(config.subprotocols.size).toBe(0);
-    expect(config.maxMessagesPerSecond).toBe(0);
+    expect(config.maxMessagesPerSecond).toBe(100);
     expect(config.controls).toBe(true);
   });
 

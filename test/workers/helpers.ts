@@ -7,6 +7,12 @@ import worker from "../../src/index";
 
 export const WAIT_MS = 10_000;
 
+/**
+ * `[vars]` for tests that pipeline hundreds of messages on one socket at once: they are about
+ * order, and such a burst is over the default MAX_MESSAGES_PER_SECOND (100), which closes it 1008.
+ */
+export const UNLIMITED_MESSAGES: Partial<Env> = { MAX_MESSAGES_PER_SECOND: "0" };
+
 /** Headers a real client sends with an upgrade (RFC 6455 §4.1). */
 export function upgradeHeaders(extra: Record<string, string> = {}): Record<string, string> {
   return {

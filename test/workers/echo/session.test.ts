@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { PLATFORM_MAX_MESSAGE_BYTES } from "../../../src/config";
-import { bytesOf, connect, finish, payload, waitForClose, waitForMessage, waitForMessages } from "../helpers";
+import {
+  bytesOf,
+  connect,
+  finish,
+  payload,
+  UNLIMITED_MESSAGES,
+  waitForClose,
+  waitForMessage,
+  waitForMessages,
+} from "../helpers";
 
 describe("the echo", () => {
   it("sends a text message back as the same text", async () => {
@@ -36,7 +45,7 @@ describe("the echo", () => {
   });
 
   it("keeps the order and the type of interleaved text and binary messages", async () => {
-    const socket = await connect("/ws");
+    const socket = await connect("/ws", UNLIMITED_MESSAGES);
     const sent: (string | number[])[] = [];
     for (let i = 0; i < 300; i++) {
       if (i % 3 === 0) {

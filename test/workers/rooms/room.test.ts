@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { JOIN_TICKET_HEADER } from "../../../src/rooms/member";
 import { INVALID_ECHO_FLAG, INVALID_ROOM_NAME } from "../../../src/rooms/name";
-import { bytesOf, fetchWithVars, fetchWorker, upgradeHeaders, waitForMessage, waitForMessages } from "../helpers";
+import {
+  bytesOf,
+  fetchWithVars,
+  fetchWorker,
+  UNLIMITED_MESSAGES,
+  upgradeHeaders,
+  waitForMessage,
+  waitForMessages,
+} from "../helpers";
 import { freshRoom, joinMany, joinResponse, joinRoom, roomConnections } from "./helpers";
 
 describe("a room", () => {
@@ -56,7 +64,7 @@ describe("a room", () => {
 
   it("keeps each sender's order over 500 pipelined messages from each of two senders", async () => {
     const room = freshRoom();
-    const [alice, bob, carol] = await joinMany(room, 3);
+    const [alice, bob, carol] = await joinMany(room, 3, { vars: UNLIMITED_MESSAGES });
     const count = 500;
     const atAlice = waitForMessages(alice, count);
     const atBob = waitForMessages(bob, count);

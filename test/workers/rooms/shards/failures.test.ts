@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { MISSED_MESSAGES_REASON } from "../../../../src/rooms/members";
 import { Room } from "../../../../src/rooms/room";
 import { ROOM_BUSY_REASON } from "../../../../src/rooms/shards/placement";
-import { waitForClose, waitForMessage, waitForMessages } from "../../helpers";
+import { UNLIMITED_MESSAGES, waitForClose, waitForMessage, waitForMessages } from "../../helpers";
 import { freshRoom, type JoinOptions, joinMany, joinRoom, roomInfo, roomShard, shardMembers } from "../helpers";
 
 const SHARDED: JoinOptions = { vars: { ROOM_SHARD_CONNECTIONS: "3" } };
@@ -31,7 +31,7 @@ describe("eviction mid-conversation", () => {
   ] as const) {
     it(`delivers every message once, in order, when ${kind} is evicted while messages flow`, async () => {
       const room = freshRoom();
-      const members = await joinMany(room, 7, SHARDED);
+      const members = await joinMany(room, 7, { vars: { ...SHARDED.vars, ...UNLIMITED_MESSAGES } });
       const sender = members[6];
       const receivers = members.slice(0, 6);
       const arriving = receivers.map((member) => waitForMessages(member, 200));

@@ -5,7 +5,16 @@
 import { describe, expect, it } from "vitest";
 import { KEEPALIVE_REQUEST, KEEPALIVE_RESPONSE } from "../../../../src/rooms/room";
 import { ROOM_FULL_REASON } from "../../../../src/rooms/shards/placement";
-import { bytesOf, payload, type Received, WAIT_MS, waitForClose, waitForMessage, waitForMessages } from "../../helpers";
+import {
+  bytesOf,
+  payload,
+  type Received,
+  UNLIMITED_MESSAGES,
+  WAIT_MS,
+  waitForClose,
+  waitForMessage,
+  waitForMessages,
+} from "../../helpers";
 import { freshRoom, type JoinOptions, joinMany, joinRoom, roomInfo, shardMembers } from "../helpers";
 
 const SHARDED: JoinOptions = { vars: { ROOM_SHARD_CONNECTIONS: "3" } };
@@ -45,7 +54,7 @@ describe("a room past one object", () => {
 
   it("keeps each sender's order: three senders on three objects, 500 pipelined messages each", async () => {
     const room = freshRoom();
-    const members = await joinSharded(room, 9);
+    const members = await joinMany(room, 9, { vars: { ...SHARDED.vars, ...UNLIMITED_MESSAGES } });
     const senders = [0, 3, 6] as const;
     const count = 500;
     const arriving = members.map((member, at) =>
@@ -68,7 +77,7 @@ describe("a room past one object", () => {
 
   it("gives every member the same order of the messages of one object's members", async () => {
     const room = freshRoom();
-    const members = await joinSharded(room, 7);
+    const members = await joinMany(room, 7, { vars: { ...SHARDED.vars, ...UNLIMITED_MESSAGES } });
     const count = 200;
     // Members 0 and 1 share shard 0; the others watch from shards 0, 1 and 2.
     const watchers = members.slice(2);
