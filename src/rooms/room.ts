@@ -12,10 +12,10 @@ import { type LogFields, logError, logEvent } from "../log";
 import { CLOSE_INTERNAL_ERROR, CLOSE_TOKEN_REFUSED, closeReplyFor } from "../protocol/close-codes";
 import { TOKEN_EXPIRED_REASON, TokenExpiry } from "./access/expiry";
 import { Alarms } from "./alarms";
-import type { HistoryQuery, HistoryRead } from "./history/catch-up";
+import type { HistoryQuery } from "./history/catch-up";
 import { parsePosition } from "./history/position";
-import { parseHistoryQuery } from "./history/read";
-import { type HistoryPage, RoomHistory } from "./history/room-history";
+import { parseHistoryQuery, toWire, type WireRead } from "./history/read";
+import { RoomHistory } from "./history/room-history";
 import { Joins } from "./joins";
 import { type HistoryWindow, JOIN_TICKET_HEADER, parseHistoryWindow, parseJoinTicket } from "./member";
 import { Members } from "./members";
@@ -57,6 +57,7 @@ export class Room extends DurableObject<Env> {
     () => this.shard.address.index,
     this.alarms,
     (recipients, sender, message, size, echo) => this.members.deliverTo(recipients, sender, message, size, echo),
+    (socket, code, reason) => this.members.close(socket, code, reason),
   );
   private readonly expiry = new TokenExpiry(
     () => this.ctx.getWebSockets(),
@@ -118,10 +119,17 @@ export class Room extends DurableObject<Env> {
   }
 
   /** Any shard: its own history, for a catch-up elsewhere (async as every call between objects is). */
-  async historyRead(query: HistoryQuery): Promise<HistoryRead> {
+  async historyRead(query: HistoryQuery): Promise<WireRead> {
     const parsed = parseHistoryQuery(query);
     if (parsed === null) throw new TypeError("malformed history query");
-    return this.history.read(parsed);
+    return toWire(this.history.read(parsed));
+  }
+
+  /** Any shard: the bytes of one message of its history too large for `historyRead`, as a stream. */
+  historyBody(epoch: string, offset: number): ReadableStream<Uint8Array> {
+    if (typeof epoch !== "string" || !isIntegerIn(offset, 1, MAX))
+      throw new TypeError("malformed history body request");
+    return this.history.body(epoch, offset);
   }
 
   /** Shard 0: the objects whose history may hold the room's messages. */
@@ -129,8 +137,8 @@ export class Room extends DurableObject<Env> {
     return this.directory.origins();
   }
 
-  /** Shard 0: `GET /rooms/:name/history` (the Worker checked `since` and `limit`). */
-  historyPage(since: string | null, limit: number, window: HistoryWindow): Promise<HistoryPage> {
+  /** Shard 0: `GET /rooms/:name/history` (the Worker checked `since` and `limit`): its JSON body, streamed. */
+  historyPage(since: string | null, limit: number, window: HistoryWindow): Promise<ReadableStream<Uint8Array>> {
     const history = parseHistoryWindow(window);
     const position = since === null ? null : parsePosition(since);
     if (!isIntegerIn(limit, 1, MAX) || history === null || (since !== null && position === null))

@@ -151,7 +151,8 @@ async function history(
   const { since, limit } = page.value;
   try {
     const body = await shardStub(env.ROOMS, room, DIRECTORY_SHARD).historyPage(since, limit, windowOf(config));
-    return Response.json(body, { headers: { "Cache-Control": "no-store", ...cors } });
+    const headers = { "Content-Type": "application/json", "Cache-Control": "no-store", ...cors };
+    return new Response(body, { headers });
   } catch (error) {
     logError("room_unreachable", error, { room });
     return textResponse(503, UNAVAILABLE, { "Retry-After": "1" });

@@ -4,20 +4,24 @@
  * message entering the room is written to history first, delivered to this object's
  * members at once, and handed to the links to every other object.
  */
+import { logError } from "../log";
 import {
   CLOSE_FORBIDDEN,
+  CLOSE_INTERNAL_ERROR,
   CLOSE_MESSAGE_TOO_BIG,
   CLOSE_POLICY_VIOLATION,
   CLOSE_TOKEN_REFUSED,
 } from "../protocol/close-codes";
 import { messageBytes } from "../protocol/frames";
 import { TOKEN_EXPIRED_REASON, TokenExpiry } from "./access/expiry";
-import type { Entry } from "./history/store";
+import type { LiveEntry } from "./history/store";
 import type { Payload, RelayMeta } from "./message";
 import type { RoomParts } from "./parts";
 
 /** The close reason (with 4403) for a read-only member that sent a message: nothing of it was relayed. */
 export const READ_ONLY_SENT_REASON = "read-only member: this token does not allow sending";
+/** The close reason (with 1011) for a member whose message history could not store: nobody got it. */
+export const HISTORY_WRITE_FAILED_REASON = "could not store your message in the room's history; nobody received it";
 
 /** Where a message entering the room came from. */
 interface Origin {
@@ -88,7 +92,16 @@ export class Traffic {
    */
   private originate(message: Payload, size: number, origin: Origin): void {
     // Written first: the runtime holds every frame sent after it until the write is stored.
-    const entry = this.ports.history.enter(message, origin.sender, origin.via);
+    let entry: LiveEntry | null;
+    try {
+      entry = this.ports.history.enter(message, origin.sender, origin.via);
+    } catch (error) {
+      // Not stored, so sent nowhere; a publish's caller hears of it from the Worker (503).
+      if (origin.socket === null) throw error;
+      logError("room_history_write_failed", error, { room: this.ports.ctx.id.name });
+      this.ports.members.close(origin.socket, CLOSE_INTERNAL_ERROR, HISTORY_WRITE_FAILED_REASON);
+      return;
+    }
     this.deliver(entry, message, size, origin.socket, origin.echo);
     // Not returned: the runtime holds a socket's next message until the handler's promise settles.
     // Calls in flight keep the object from eviction (compatibility date 2026-10-01 on); waitUntil says so.
@@ -97,7 +110,13 @@ export class Traffic {
   }
 
   /** To this object's members: in an envelope to positioned ones when the message is in history. */
-  private deliver(entry: Entry | null, message: Payload, size: number, sender: WebSocket | null, echo: boolean): void {
+  private deliver(
+    entry: LiveEntry | null,
+    message: Payload,
+    size: number,
+    sender: WebSocket | null,
+    echo: boolean,
+  ): void {
     this.ports.expiry.beforeDelivery(Date.now());
     if (entry === null) this.ports.members.deliver(sender, message, size, echo);
     else this.ports.history.delivery.deliver(entry, size, sender, echo);
@@ -105,7 +124,7 @@ export class Traffic {
 }
 
 /** What a relay carries of an entry, beside its bytes. */
-function metaOf(entry: Entry): RelayMeta {
+function metaOf(entry: LiveEntry): RelayMeta {
   const { epoch, offset, time, sender, via } = entry;
   return { epoch, offset, time, sender, via };
 }

@@ -8,15 +8,22 @@
  * leave together. A member catching up has live messages held for it; once it has
  * caught up, live messages it already got from the replay are skipped (its floors).
  */
+import { SLOW_READER_REASON } from "../../protocol/backpressure";
+import { CLOSE_POLICY_VIOLATION, CLOSE_TRY_AGAIN_LATER } from "../../protocol/close-codes";
 import { messageBytes } from "../../protocol/frames";
 import { type Floors, parseMember } from "../member";
 import type { Payload } from "../message";
 import type { CatchUp } from "./catch-up";
 import { envelopeFrame, type Joined } from "./envelope";
+import { HoldList } from "./hold-list";
 import { advanced, encodePosition, type Mark, merged, type Position, parsePosition } from "./position";
-import type { Entry } from "./store";
+import { sendReplay } from "./replay";
+import type { LiveEntry } from "./store";
 
 const VECTOR_KEY = "history:delivered";
+
+/** The close reason (with 1013) for a member whose catch-up took longer than its hold list could wait. */
+export const HOLD_OVERFLOW_REASON = "room busy: too many messages arrived while catching up; rejoin";
 const EMPTY: Position = { time: 0, marks: new Map() };
 
 /** Sends to some members; drops those that cannot take it (`Members.deliverTo`). */
@@ -28,10 +35,13 @@ export type SendTo = (
   includeSender: boolean,
 ) => void;
 
+/** Closes a member the object gives up on (`Members.close`). */
+export type CloseMember = (socket: WebSocket, code: number, reason: string) => void;
+
 export class PositionedDelivery {
   private vector: Position | null = null;
-  /** Live messages for members still catching up, in order. */
-  private readonly held = new Map<WebSocket, Entry[]>();
+  /** Live messages for members still catching up, in order, bounded. */
+  private readonly held = new HoldList();
   /**
    * This object's positioned members and their floors: read from the attachments once after a
    * wake, then kept in step with them, so that a delivery reads no attachment (reading one per
@@ -44,10 +54,11 @@ export class PositionedDelivery {
     private readonly kv: DurableObjectStorage["kv"],
     private readonly sockets: () => WebSocket[],
     private readonly sendTo: SendTo,
+    private readonly close: CloseMember,
   ) {}
 
   /** A message this object delivers (it entered here, or another object relayed it). */
-  deliver(entry: Entry, size: number, sender: WebSocket | null, includeSender: boolean): void {
+  deliver(entry: LiveEntry, size: number, sender: WebSocket | null, includeSender: boolean): void {
     const vector = advanced(this.delivered(), entry.origin, { epoch: entry.epoch, offset: entry.offset }, entry.time);
     this.vector = vector;
     const positioned = this.positionedMembers();
@@ -64,7 +75,7 @@ export class PositionedDelivery {
       const floors = positioned.get(socket);
       if (floors === undefined) verbatim.push(socket);
       else if (this.held.has(socket)) {
-        if (socket !== sender || includeSender) this.held.get(socket)?.push(entry);
+        if ((socket !== sender || includeSender) && !this.held.push(socket, entry, size)) this.overflowed(socket);
       } else if (floors === null) shared.push(socket);
       else {
         const key = this.keyOf(floors);
@@ -83,14 +94,15 @@ export class PositionedDelivery {
   /** A positioned member just accepted: live messages wait until its catch-up is sent. */
   hold(socket: WebSocket): void {
     this.positionedMembers().set(socket, null);
-    this.held.set(socket, []);
+    this.held.start(socket);
   }
 
-  /** Sends `joined`, the replay, then what was held (skipping what the replay had); the member goes live. */
-  caughtUp(socket: WebSocket, catchUp: CatchUp): void {
-    const held = this.held.get(socket) ?? [];
-    this.held.delete(socket);
-    if (socket.readyState !== WebSocket.OPEN) return;
+  /**
+   * Sends `joined`, the replay (paced, large messages fetched in turn), then what was held
+   * meanwhile (skipping what the replay had); the member goes live in the same turn.
+   */
+  async caughtUp(socket: WebSocket, catchUp: CatchUp): Promise<void> {
+    if (socket.readyState !== WebSocket.OPEN || !this.held.has(socket)) return;
     const joined: Joined = {
       type: "joined",
       position: encodePosition(catchUp.start),
@@ -99,7 +111,11 @@ export class PositionedDelivery {
       ...(catchUp.historyStart === null ? {} : { start: encodePosition(catchUp.historyStart) }),
     };
     socket.send(JSON.stringify(joined));
-    for (const { entry, position } of catchUp.replay) socket.send(envelopeFrame(entry, position));
+    const stopped = await sendReplay(socket, catchUp.replay);
+    if (stopped === "slow") this.close(socket, CLOSE_POLICY_VIOLATION, SLOW_READER_REASON);
+    // Dropped meanwhile (closed, or its hold list overflowed): nothing more is owed.
+    if (stopped !== null || !this.held.has(socket)) return this.forget(socket);
+    const held = this.held.take(socket);
     let position = catchUp.end;
     for (const entry of held) {
       if (covers(catchUp.floors.get(entry.origin), entry)) continue;
@@ -114,8 +130,21 @@ export class PositionedDelivery {
 
   /** The member left while catching up. */
   forget(socket: WebSocket): void {
-    this.held.delete(socket);
+    this.held.take(socket);
     this.positioned?.delete(socket);
+  }
+
+  /** Nobody is here and history is empty: the vector is not kept. */
+  clear(): void {
+    this.kv.delete(VECTOR_KEY);
+    this.vector = null;
+    this.positioned = null;
+  }
+
+  /** More arrived for a member catching up than its hold list may keep: it rejoins rather than skip them. */
+  private overflowed(socket: WebSocket): void {
+    this.forget(socket);
+    this.close(socket, CLOSE_TRY_AGAIN_LATER, HOLD_OVERFLOW_REASON);
   }
 
   /** The vector, read from storage after a wake. */
@@ -131,7 +160,7 @@ export class PositionedDelivery {
   private deliverAhead(
     sockets: WebSocket[],
     floors: Floors,
-    entry: Entry,
+    entry: LiveEntry,
     sender: WebSocket | null,
     echo: boolean,
   ): void {

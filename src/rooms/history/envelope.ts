@@ -5,7 +5,7 @@
  * (the text envelope's fields but `data`), then the message's bytes unchanged. Pure.
  */
 import type { Payload } from "../message";
-import type { Entry } from "./store";
+import type { Entry, LiveEntry } from "./store";
 
 /** The first frame of a positioned membership. */
 export interface Joined {
@@ -41,7 +41,7 @@ export function headerOf(entry: Entry, position: string): EnvelopeHeader {
 }
 
 /** The frame a positioned member receives for `entry`. */
-export function envelopeFrame(entry: Entry, position: string): Payload {
+export function envelopeFrame(entry: LiveEntry, position: string): Payload {
   const header = headerOf(entry, position);
   if (typeof entry.data === "string") return JSON.stringify({ ...header, data: entry.data });
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -53,10 +53,21 @@ export function envelopeFrame(entry: Entry, position: string): Payload {
 }
 
 /** `entry` as JSON for `GET /rooms/:name/history`: binary as base64, marked `binary: true`. */
-export function jsonEnvelope(entry: Entry, position: string): EnvelopeHeader & { data: string; binary?: true } {
+export function jsonEnvelope(entry: LiveEntry, position: string): EnvelopeHeader & { data: string; binary?: true } {
   const header = headerOf(entry, position);
   if (typeof entry.data === "string") return { ...header, data: entry.data };
-  let binary = "";
-  for (const byte of new Uint8Array(entry.data)) binary += String.fromCharCode(byte);
-  return { ...header, data: btoa(binary), binary: true };
+  return { ...header, data: [...base64Chunks(entry.data)].join(""), binary: true };
+}
+
+/** Bytes per base64 chunk: a multiple of 3, so the chunks join into one base64 text. */
+const BASE64_CHUNK_BYTES = 3 * 64 * 1024;
+
+/** `data` as base64, a chunk at a time (a 32 MiB message as one string of bytes would double its cost). */
+export function* base64Chunks(data: ArrayBuffer): Generator<string> {
+  const bytes = new Uint8Array(data);
+  for (let at = 0; at < bytes.byteLength; at += BASE64_CHUNK_BYTES) {
+    let binary = "";
+    for (const byte of bytes.subarray(at, at + BASE64_CHUNK_BYTES)) binary += String.fromCharCode(byte);
+    yield btoa(binary);
+  }
 }

@@ -5,6 +5,7 @@
  * join (the Worker parses the config); the object keeps the last one it was given.
  */
 import { logError } from "../../log";
+import { CLOSE_INTERNAL_ERROR } from "../../protocol/close-codes";
 import type { Alarms } from "../alarms";
 import { type HistoryWindow, type PositionRequest, parseHistoryWindow } from "../member";
 import type { Payload, RelayMeta } from "../message";
@@ -16,23 +17,18 @@ import {
   lastMessages,
   resume,
 } from "./catch-up";
-import { PositionedDelivery, type SendTo } from "./delivery";
-import { jsonEnvelope } from "./envelope";
-import { encodePosition, type Position, parsePosition } from "./position";
+import { bounded, CATCH_UP_TIMEOUT_REASON, ReadTimeoutError } from "./deadline";
+import { type CloseMember, PositionedDelivery, type SendTo } from "./delivery";
+import { historyPage } from "./page";
+import { type Position, parsePosition } from "./position";
 import { SharedReads } from "./shared-reads";
-import { type Entry, EPOCH_KEY, HistoryStore } from "./store";
+import { type Entry, EPOCH_KEY, HistoryStore, type LiveEntry } from "./store";
 
 const WINDOW_KEY = "history:window";
 /** A sweep comes this long after the row it is for expires, so that the row has. */
 const SWEEP_SLACK_MS = 1000;
-
-/** The body of `GET /rooms/:name/history`. */
-export interface HistoryPage {
-  readonly messages: readonly ReturnType<typeof jsonEnvelope>[];
-  /** After the last message of the page: pass it as `since` for the next page, or to join. */
-  readonly position: string;
-  readonly recovered: boolean;
-}
+/** The close reason (with 1011) for a positioned join whose catch-up failed. */
+export const CATCH_UP_FAILED_REASON = "could not read the room's history; rejoin";
 
 export class RoomHistory {
   private store: HistoryStore | null = null;
@@ -49,8 +45,9 @@ export class RoomHistory {
     private readonly origin: () => number,
     private readonly alarms: Alarms,
     sendTo: SendTo,
+    private readonly close: CloseMember,
   ) {
-    this.delivery = new PositionedDelivery(ctx.storage.kv, () => ctx.getWebSockets(), sendTo);
+    this.delivery = new PositionedDelivery(ctx.storage.kv, () => ctx.getWebSockets(), sendTo, close);
     alarms.on("sweep", () => this.sweep());
   }
 
@@ -58,17 +55,21 @@ export class RoomHistory {
   configure(window: HistoryWindow): void {
     const current = this.current();
     if (current?.messages === window.messages && current.seconds === window.seconds) return;
+    // Turned off: what was kept while it was on is deleted now (no sweep would come for it).
+    if (window.messages === 0 && current !== null && current.messages > 0) this.open()?.clear();
     this.window = window;
     this.store = null;
-    // With history off and never on, nothing is written at all.
-    if (current !== null || window.messages > 0) this.ctx.storage.kv.put(WINDOW_KEY, window);
+    // With history off, nothing is written at all (but the offset, kept by `clear`).
+    if (window.messages > 0) this.ctx.storage.kv.put(WINDOW_KEY, window);
+    else if (current !== null) this.ctx.storage.kv.delete(WINDOW_KEY);
     // Messages pass here unwritten while history is off: on again, it starts a new epoch, so no
     // position taken before can resume over them as if nothing were missing.
-    if ((current?.messages ?? 0) > 0 && window.messages === 0) this.ctx.storage.kv.delete(EPOCH_KEY);
+    if (window.messages === 0 && this.ctx.storage.kv.get(EPOCH_KEY) !== undefined)
+      this.ctx.storage.kv.delete(EPOCH_KEY);
   }
 
   /** Writes a message entering the room here; null with history off. */
-  enter(data: Payload, sender: string, via: "http" | null): Entry | null {
+  enter(data: Payload, sender: string, via: "http" | null): LiveEntry | null {
     const store = this.open();
     if (store === null) return null;
     const now = Date.now();
@@ -83,7 +84,7 @@ export class RoomHistory {
   }
 
   /** A relayed message's place in its origin's history, as an entry. */
-  relayed(origin: number, data: Payload, meta: RelayMeta | undefined): Entry | null {
+  relayed(origin: number, data: Payload, meta: RelayMeta | undefined): LiveEntry | null {
     return meta === undefined ? null : { origin, ...meta, data };
   }
 
@@ -91,13 +92,14 @@ export class RoomHistory {
   join(socket: WebSocket, request: PositionRequest, sources: HistorySources): void {
     this.delivery.hold(socket);
     const joinedAt = Date.now();
-    const work = this.catchUp(request, this.shared.over(sources), joinedAt)
+    const work = this.catchUp(request, this.shared.over(bounded(sources)), joinedAt)
       .then((catchUp) => this.delivery.caughtUp(socket, catchUp))
       .catch((error: unknown) => {
         this.delivery.forget(socket);
         logError("room_catch_up_failed", error, { room: this.ctx.id.name });
         // Closed rather than left live with a gap: the member comes back and tries again.
-        socket.close(1011, "could not read the room's history; rejoin");
+        const reason = error instanceof ReadTimeoutError ? CATCH_UP_TIMEOUT_REASON : CATCH_UP_FAILED_REASON;
+        if (socket.readyState === WebSocket.OPEN) this.close(socket, CLOSE_INTERNAL_ERROR, reason);
       });
     this.ctx.waitUntil(work);
   }
@@ -117,19 +119,16 @@ export class RoomHistory {
     return { extent: store.extent(now), entries };
   }
 
-  /**
-   * `GET /rooms/:name/history` (on shard 0): up to `limit` messages after `since` (from the
-   * start of the window without one), as JSON envelopes, and the position after the last.
-   */
-  async page(since: Position | null, limit: number, sources: HistorySources): Promise<HistoryPage> {
-    const now = Date.now();
-    const first = await resume(since, sources, now);
-    // Not recoverable: the page starts where history now starts, and says so.
-    const catchUp = first.historyStart === null ? first : await resume(first.historyStart, sources, now);
-    const taken = catchUp.replay.slice(0, limit);
-    const position = taken.at(-1)?.position ?? encodePosition(catchUp.start);
-    const messages = taken.map(({ entry, position: at }) => jsonEnvelope(entry, at));
-    return { messages, position, recovered: first.recovered };
+  /** The bytes of one large message kept here, for another object's replay. */
+  body(epoch: string, offset: number): ReadableStream<Uint8Array> {
+    const stream = this.open()?.stream(epoch, offset) ?? null;
+    if (stream === null) throw new RangeError(`message ${offset} of epoch ${epoch} is not kept here`);
+    return stream;
+  }
+
+  /** `GET /rooms/:name/history` (on shard 0), streamed (./page.ts). */
+  page(since: Position | null, limit: number, sources: HistorySources): Promise<ReadableStream<Uint8Array>> {
+    return historyPage(since, limit, bounded(sources));
   }
 
   private catchUp(request: PositionRequest, sources: HistorySources, joinedAt: number): Promise<CatchUp> {
@@ -145,6 +144,13 @@ export class RoomHistory {
     const expires = this.open()?.sweep(now) ?? null;
     this.sweepAsked = expires !== null;
     if (expires !== null) await this.alarms.schedule("sweep", nextSweep(expires, now, this.window?.seconds ?? 0));
+    // Empty, with nobody here: the window comes back with the next join; only offset and epoch stay.
+    else if (this.ctx.getWebSockets().length === 0) {
+      this.ctx.storage.kv.delete(WINDOW_KEY);
+      this.window = null;
+      this.store = null;
+      this.delivery.clear();
+    }
   }
 
   private current(): HistoryWindow | null {

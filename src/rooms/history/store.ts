@@ -9,17 +9,19 @@
  * keeping nothing but its next offset and epoch).
  */
 import type { Payload } from "../message";
+import { type Body, INLINE_BYTES, largeBody } from "./body";
 import { type Mark, newEpoch } from "./position";
+import { PART_BYTES, readWhole, streamParts, writeParts } from "./stored-bytes";
 
 /** Bytes of messages one object keeps, whatever the window says. */
 export const MAX_HISTORY_BYTES = 32 * 1024 * 1024;
 /**
- * A row holds at most 2 MB in a Durable Object's SQLite; a longer message is kept in
- * parts of this size in `history_parts`, and put back together when read.
+ * Serialized bytes one read returns at most (a value between objects is capped at 32 MiB);
+ * a reader asks again from where it stopped. Counted as the worst case: text as UTF-16, and
+ * `ENTRY_BYTES` for each entry's fields.
  */
-export const PART_BYTES = 1024 * 1024;
-/** Bytes one read returns at most; a reader asks again from where it stopped. */
 export const MAX_PAGE_BYTES = 8 * 1024 * 1024;
+const ENTRY_BYTES = 256;
 /** Where the epoch is kept; deleted, the next store starts a new one. */
 export const EPOCH_KEY = "history:epoch";
 /** The last offset, kept once no row is left to say it, so offsets never go back. */
@@ -35,8 +37,12 @@ export interface Entry {
   readonly sender: string;
   /** "http" for a message published with `POST /rooms/:name`. */
   readonly via: "http" | null;
-  readonly data: Payload;
+  /** The message, or (over `INLINE_BYTES`, as read) how to fetch it. */
+  readonly data: Body;
 }
+
+/** An entry with its message at hand: as written, as relayed, or once fetched. */
+export type LiveEntry = Entry & { readonly data: Payload };
 
 export interface Window {
   readonly messages: number;
@@ -80,30 +86,28 @@ export class HistoryStore {
     this.bytes = Number(row.b);
   }
 
-  /** Writes a message that enters the room here; returns it as history keeps it. */
-  append(data: Payload, sender: string, via: "http" | null, time: number): Entry {
-    const offset = this.next++;
+  /**
+   * Writes a message that enters the room here, all its parts in one transaction or
+   * nothing (then it throws, and the message must not be sent); returns it as kept.
+   */
+  append(data: Payload, sender: string, via: "http" | null, time: number): LiveEntry {
+    const offset = this.next;
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : new Uint8Array(data);
     const { sql } = this.storage;
-    // Copies, not views: a view would bind the whole buffer behind it.
-    const head = bytes.byteLength > PART_BYTES ? bytes.slice(0, PART_BYTES) : bytes;
-    sql.exec(
-      "INSERT INTO history (offset, time, sender, via, text, data, size) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      offset,
-      time,
-      sender,
-      via,
-      typeof data === "string" ? 1 : 0,
-      head,
-      bytes.byteLength,
-    );
-    for (let at = PART_BYTES, part = 1; at < bytes.byteLength; at += PART_BYTES, part++)
+    this.storage.transactionSync(() => {
       sql.exec(
-        "INSERT INTO history_parts (offset, part, data) VALUES (?, ?, ?)",
+        "INSERT INTO history (offset, time, sender, via, text, data, size) VALUES (?, ?, ?, ?, ?, ?, ?)",
         offset,
-        part,
-        bytes.slice(at, at + PART_BYTES),
+        time,
+        sender,
+        via,
+        typeof data === "string" ? 1 : 0,
+        bytes.byteLength > PART_BYTES ? bytes.slice(0, PART_BYTES) : bytes,
+        bytes.byteLength,
       );
+      writeParts(sql, offset, bytes);
+    });
+    this.next++;
     this.count++;
     this.bytes += bytes.byteLength;
     this.trim();
@@ -154,37 +158,56 @@ export class HistoryStore {
     return Number(row.oldest) + this.window.seconds * 1000;
   }
 
-  /** Drops the oldest rows past the count or the byte bound. */
+  /** History turned off: every message is deleted; the offset and epoch stay, so offsets never go back. */
+  clear(): void {
+    this.storage.transactionSync(() => {
+      this.storage.sql.exec("DELETE FROM history_parts");
+      this.storage.sql.exec("DELETE FROM history");
+      this.storage.kv.put(FLOOR_KEY, this.next - 1);
+    });
+    this.count = 0;
+    this.bytes = 0;
+  }
+
+  /** The bytes of the message at `offset` of `epoch`, as a stream; null when it is not kept. */
+  stream(epoch: string, offset: number): ReadableStream<Uint8Array> | null {
+    return epoch === this.epoch ? streamParts(this.storage.sql, offset) : null;
+  }
+
+  /** Drops the oldest rows past the count or the byte bound (a row and its parts together). */
   private trim(): void {
     while (this.count > this.window.messages || (this.bytes > MAX_HISTORY_BYTES && this.count > 1)) {
       const oldest = this.storage.sql.exec("SELECT offset, size FROM history ORDER BY offset LIMIT 1").one();
-      this.storage.sql.exec("DELETE FROM history WHERE offset = ?", oldest.offset);
-      if (Number(oldest.size) > PART_BYTES)
-        this.storage.sql.exec("DELETE FROM history_parts WHERE offset = ?", oldest.offset);
+      this.storage.transactionSync(() => {
+        this.storage.sql.exec("DELETE FROM history WHERE offset = ?", oldest.offset);
+        if (Number(oldest.size) > PART_BYTES)
+          this.storage.sql.exec("DELETE FROM history_parts WHERE offset = ?", oldest.offset);
+      });
       this.count--;
       this.bytes -= Number(oldest.size);
     }
   }
 
-  /** A row's message, its parts put back after its first `PART_BYTES`. */
-  private whole(row: Row, size: number): ArrayBuffer {
-    const head = row.data instanceof ArrayBuffer ? row.data : new ArrayBuffer(0);
-    if (size <= PART_BYTES) return head;
-    const bytes = new Uint8Array(size);
-    bytes.set(new Uint8Array(head));
-    const parts = this.storage.sql.exec(
-      "SELECT part, data FROM history_parts WHERE offset = ? ORDER BY part",
-      row.offset,
-    );
-    for (const part of parts) {
-      if (part.data instanceof ArrayBuffer) bytes.set(new Uint8Array(part.data), Number(part.part) * PART_BYTES);
+  /** A row's message: inline up to `INLINE_BYTES`, else fetched from here when it is sent. */
+  private body(row: Row, size: number): Body {
+    const text = row.text === 1;
+    if (size > INLINE_BYTES) {
+      const offset = Number(row.offset);
+      return largeBody(size, text, async () => {
+        const whole = readWhole(this.storage.sql, offset);
+        if (whole === null) throw new RangeError(`history message ${offset} is no longer kept`);
+        return text ? new TextDecoder().decode(whole.bytes) : whole.bytes;
+      });
     }
-    return bytes.buffer;
+    const data = row.data instanceof ArrayBuffer ? row.data : new ArrayBuffer(0);
+    return text ? new TextDecoder().decode(data) : data;
   }
 
   private select(condition: "offset > ?" | "time > ?", value: number, limit: number, now: number): Entry[] {
-    const query = `SELECT * FROM history WHERE ${condition} AND time >= ? ORDER BY offset LIMIT ?`;
-    return this.page(this.storage.sql.exec(query, value, this.cutoff(now), limit));
+    // A large message's first part is not read with the page: it is fetched when sent.
+    const query = `SELECT offset, time, sender, via, text, size, CASE WHEN size <= ? THEN data END AS data
+      FROM history WHERE ${condition} AND time >= ? ORDER BY offset LIMIT ?`;
+    return this.page(this.storage.sql.exec(query, INLINE_BYTES, value, this.cutoff(now), limit));
   }
 
   private cutoff(now: number): number {
@@ -196,9 +219,9 @@ export class HistoryStore {
     let bytes = 0;
     for (const row of cursor) {
       const size = Number(row.size);
-      if (entries.length > 0 && bytes + size > MAX_PAGE_BYTES) break;
-      bytes += size;
-      const data = this.whole(row, size);
+      const cost = ENTRY_BYTES + (size > INLINE_BYTES ? 0 : row.text === 1 ? 2 * size : size);
+      if (entries.length > 0 && bytes + cost > MAX_PAGE_BYTES) break;
+      bytes += cost;
       entries.push({
         origin: this.origin,
         epoch: this.epoch,
@@ -206,7 +229,7 @@ export class HistoryStore {
         time: Number(row.time),
         sender: String(row.sender),
         via: row.via === "http" ? "http" : null,
-        data: row.text === 1 ? new TextDecoder().decode(data) : data,
+        data: this.body(row, size),
       });
     }
     return entries;

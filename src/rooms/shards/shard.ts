@@ -184,7 +184,10 @@ export class Shard {
       },
       read: async (origin, query) => {
         if (origin === self) return local(query);
-        const read = parseHistoryRead(await this.stub(origin).historyRead(query), origin);
+        const stub = this.stub(origin);
+        const read = parseHistoryRead(await stub.historyRead(query), origin, (epoch, offset) =>
+          stub.historyBody(epoch, offset),
+        );
         if (read === null) throw new TypeError(`shard ${origin}'s history is not a history read`);
         return read;
       },
