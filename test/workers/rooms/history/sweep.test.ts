@@ -6,8 +6,9 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { nextSweep } from "../../../../src/rooms/history/room-history";
 import type { Room } from "../../../../src/rooms/room";
-import { waitForMessages } from "../../helpers";
+import { finish, waitForMessages } from "../../helpers";
 import { freshRoom, joinRoom, roomShard } from "../helpers";
+import { drop, joinPositioned } from "./positioned";
 
 const WINDOW_SECONDS = 1;
 const vars = { ROOM_HISTORY_SECONDS: String(WINDOW_SECONDS) };
@@ -47,5 +48,42 @@ describe("when the next sweep comes", () => {
 
   it("when the oldest row left expires later than a window from now, then", () => {
     expect(nextSweep(500_000, 10_000, window)).toBe(501_000);
+  });
+});
+
+describe("what history leaves behind", () => {
+  /** Every key in the object's storage. */
+  const keys = (room: string) =>
+    runInDurableObject(roomShard(room, 0), async (_: Room, state) => [...state.storage.kv.list()].map(([key]) => key));
+
+  it("an idle, empty, swept room keeps only its offset and epoch", async () => {
+    const room = freshRoom();
+    const sender = await joinRoom(room, { vars });
+    const member = await joinPositioned(room, "history=0", vars);
+    for (const text of ["a", "b", "c"]) sender.send(text);
+    await member.frameCount(4);
+    await drop(member.socket);
+    await finish(sender);
+    await sleep(WINDOW_SECONDS * 1000 + 200);
+    while (await runDurableObjectAlarm(roomShard(room, 0))) await sleep(0);
+    expect(await keys(room)).toEqual(["history:epoch", "history:floor"]);
+    // Offsets go on from where they were: a new join's position is past what was kept.
+    const again = await joinPositioned(room, "history=5", vars);
+    const [joined] = await again.frameCount(1);
+    expect(joined).toMatchObject({ type: "joined", recovered: true, replayed: 0 });
+  });
+
+  it("after ROOM_HISTORY_MESSAGES=0, rows written while history was on are deleted", async () => {
+    const room = freshRoom();
+    const [sender, witness] = [await joinRoom(room, { vars }), await joinRoom(room, { vars })];
+    const arriving = waitForMessages(witness, 3);
+    for (const text of ["a", "b", "c"]) sender.send(text);
+    await arriving;
+    await joinRoom(room, { vars: { ...vars, ROOM_HISTORY_MESSAGES: "0" } });
+    const left = await runInDurableObject(roomShard(room, 0), async (_: Room, state) => ({
+      rows: state.storage.sql.exec("SELECT COUNT(*) AS n FROM history").one().n,
+      window: state.storage.kv.get("history:window") ?? null,
+    }));
+    expect(left).toEqual({ rows: 0, window: null });
   });
 });
