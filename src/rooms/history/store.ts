@@ -9,9 +9,9 @@
  * keeping nothing but its next offset and epoch).
  */
 import type { Payload } from "../message";
-import { type Body, INLINE_BYTES, largeBody } from "./body";
+import { type Body, INLINE_BYTES } from "./body";
 import { type Mark, newEpoch } from "./position";
-import { PART_BYTES, readWhole, streamParts, writeParts } from "./stored-bytes";
+import { PART_BYTES, storedBody, streamParts, writeParts } from "./stored-bytes";
 
 /** Bytes of messages one object keeps, whatever the window says. */
 export const MAX_HISTORY_BYTES = 32 * 1024 * 1024;
@@ -56,8 +56,6 @@ export interface Extent {
   readonly first: number;
   readonly end: number;
 }
-
-type Row = Record<string, SqlStorageValue>;
 
 export class HistoryStore {
   readonly epoch: string;
@@ -188,21 +186,6 @@ export class HistoryStore {
     }
   }
 
-  /** A row's message: inline up to `INLINE_BYTES`, else fetched from here when it is sent. */
-  private body(row: Row, size: number): Body {
-    const text = row.text === 1;
-    if (size > INLINE_BYTES) {
-      const offset = Number(row.offset);
-      return largeBody(size, text, async () => {
-        const whole = readWhole(this.storage.sql, offset);
-        if (whole === null) throw new RangeError(`history message ${offset} is no longer kept`);
-        return text ? new TextDecoder().decode(whole.bytes) : whole.bytes;
-      });
-    }
-    const data = row.data instanceof ArrayBuffer ? row.data : new ArrayBuffer(0);
-    return text ? new TextDecoder().decode(data) : data;
-  }
-
   private select(condition: "offset > ?" | "time > ?", value: number, limit: number, now: number): Entry[] {
     // A large message's first part is not read with the page: it is fetched when sent.
     const query = `SELECT offset, time, sender, via, text, size, CASE WHEN size <= ? THEN data END AS data
@@ -214,7 +197,7 @@ export class HistoryStore {
     return now - this.window.seconds * 1000;
   }
 
-  private page(cursor: Iterable<Row>): Entry[] {
+  private page(cursor: Iterable<Record<string, SqlStorageValue>>): Entry[] {
     const entries: Entry[] = [];
     let bytes = 0;
     for (const row of cursor) {
@@ -229,7 +212,7 @@ export class HistoryStore {
         time: Number(row.time),
         sender: String(row.sender),
         via: row.via === "http" ? "http" : null,
-        data: this.body(row, size),
+        data: storedBody(this.storage.sql, row),
       });
     }
     return entries;

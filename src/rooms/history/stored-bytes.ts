@@ -4,6 +4,7 @@
  * Read back whole (for a message read where it is kept) or part by part as a stream (for
  * another object: a value between objects is capped at 32 MiB, a stream is not).
  */
+import { type Body, INLINE_BYTES, largeBody } from "./body";
 
 /** The size of a message's parts in storage. */
 export const PART_BYTES = 1024 * 1024;
@@ -64,4 +65,20 @@ export function streamParts(sql: SqlStorage, offset: number): ReadableStream<Uin
       if (next >= parts) controller.close();
     },
   });
+}
+
+/** A `history` row's message: inline up to `INLINE_BYTES` (its `data`), else read whole when it is sent. */
+export function storedBody(sql: SqlStorage, row: Record<string, SqlStorageValue>): Body {
+  const text = row.text === 1;
+  const size = Number(row.size);
+  if (size > INLINE_BYTES) {
+    const offset = Number(row.offset);
+    return largeBody(size, text, async () => {
+      const whole = readWhole(sql, offset);
+      if (whole === null) throw new RangeError(`history message ${offset} is no longer kept`);
+      return text ? new TextDecoder().decode(whole.bytes) : whole.bytes;
+    });
+  }
+  const data = row.data instanceof ArrayBuffer ? row.data : new ArrayBuffer(0);
+  return text ? new TextDecoder().decode(data) : data;
 }
