@@ -9,8 +9,9 @@ import { bodyBytes } from "./body";
 import { type CatchUp, type HistorySources, resume } from "./catch-up";
 import { base64Chunks, headerOf, type jsonEnvelope } from "./envelope";
 import { encodePosition, type Position } from "./position";
+import type { LimitedQuery } from "./read";
 import { loaded } from "./replay";
-import type { LiveEntry } from "./store";
+import type { Extent, LiveEntry } from "./store";
 
 /** Bytes of messages (UTF-8 for text, bytes for binary) a page carries at most, unless its first is larger. */
 export const MAX_GET_PAGE_BYTES = 16 * 1024 * 1024;
@@ -30,9 +31,9 @@ export async function historyPage(
   sources: HistorySources,
 ): Promise<ReadableStream<Uint8Array>> {
   const now = Date.now();
-  const first = await resume(since, sources, now);
+  const first = await resume(since, limited(sources, limit), now);
   // Not recoverable: the page starts where history now starts, and says so.
-  const catchUp = first.historyStart === null ? first : await resume(first.historyStart, sources, now);
+  const catchUp = first.historyStart === null ? first : await resume(first.historyStart, limited(sources, limit), now);
   const taken = pageOf(catchUp.replay, limit);
   const position = taken.at(-1)?.position ?? encodePosition(catchUp.start);
   const tail = `],"position":${JSON.stringify(position)},"recovered":${first.recovered}}`;
@@ -54,6 +55,26 @@ export async function historyPage(
       next++;
     },
   });
+}
+
+/**
+ * `sources` for a page of `limit` messages: no origin gives more than `limit` of them (the
+ * page takes the earliest of each origin's, in order), so each is asked for no more, and
+ * asked no further once it gave them (an empty page ends a reader's paging).
+ */
+function limited(sources: HistorySources, limit: number): HistorySources {
+  const given = new Map<number, { extent: Extent; count: number }>();
+  return {
+    origins: () => sources.origins(),
+    async read(origin, query) {
+      const before = given.get(origin);
+      if (before !== undefined && before.count >= limit) return { extent: before.extent, entries: [] };
+      const asked: LimitedQuery = { ...query, limit: limit - (before?.count ?? 0) };
+      const read = await sources.read(origin, asked);
+      given.set(origin, { extent: before?.extent ?? read.extent, count: (before?.count ?? 0) + read.entries.length });
+      return read;
+    },
+  };
 }
 
 /** The replay's first `limit` messages, cut before `MAX_GET_PAGE_BYTES` (never before the first). */

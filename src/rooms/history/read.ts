@@ -33,11 +33,19 @@ export interface WireRead {
 /** Fetches the bytes of the message at `offset` of `epoch` from its origin (a stream, or a refusal). */
 export type FetchBody = (epoch: string, offset: number) => Promise<unknown>;
 
+/**
+ * A query that may also say how many messages its answer needs at most (`GET …/history`
+ * needs `limit` of each origin): it travels as a `HistoryQuery` with one more field.
+ */
+export type LimitedQuery = HistoryQuery & { readonly limit?: number };
+
 /** A query from another object, or null when it is not one. */
-export function parseHistoryQuery(value: unknown): HistoryQuery | null {
+export function parseHistoryQuery(value: unknown): LimitedQuery | null {
   if (!isRecord(value)) return null;
-  if (isIntegerIn(value.after, 0, MAX)) return { after: value.after };
-  if (isIntegerIn(value.newerThan, 0, MAX)) return { newerThan: value.newerThan };
+  const limit = isIntegerIn(value.limit, 1, MAX) ? { limit: value.limit } : {};
+  if (value.limit !== undefined && !("limit" in limit)) return null;
+  if (isIntegerIn(value.after, 0, MAX)) return { after: value.after, ...limit };
+  if (isIntegerIn(value.newerThan, 0, MAX)) return { newerThan: value.newerThan, ...limit };
   if (isIntegerIn(value.last, 0, MAX) && isIntegerIn(value.from, 0, MAX)) return { last: value.last, from: value.from };
   return null;
 }

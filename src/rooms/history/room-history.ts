@@ -9,18 +9,12 @@ import { CLOSE_INTERNAL_ERROR } from "../../protocol/close-codes";
 import type { Alarms } from "../alarms";
 import { type HistoryWindow, type PositionRequest, parseHistoryWindow } from "../member";
 import type { Payload, RelayMeta } from "../message";
-import {
-  type CatchUp,
-  type HistoryQuery,
-  type HistoryRead,
-  type HistorySources,
-  lastMessages,
-  resume,
-} from "./catch-up";
+import { type CatchUp, type HistoryRead, type HistorySources, lastMessages, resume } from "./catch-up";
 import { bounded, CATCH_UP_TIMEOUT_REASON, ReadTimeoutError } from "./deadline";
 import { type CloseMember, PositionedDelivery, type SendTo } from "./delivery";
 import { historyPage } from "./page";
 import { type Position, parsePosition } from "./position";
+import type { LimitedQuery } from "./read";
 import { SharedReads } from "./shared-reads";
 import { type Entry, EPOCH_KEY, HistoryStore, type LiveEntry } from "./store";
 
@@ -105,11 +99,11 @@ export class RoomHistory {
   }
 
   /** This object's history, for another object or a catch-up here. */
-  read(query: HistoryQuery): HistoryRead {
+  read(query: LimitedQuery): HistoryRead {
     const store = this.open();
     const now = Date.now();
     if (store === null) return { extent: { epoch: "00000000", first: 1, end: 0 }, entries: [] };
-    const limit = this.window?.messages ?? 0;
+    const limit = Math.min(this.window?.messages ?? 0, query.limit ?? Number.MAX_SAFE_INTEGER);
     const entries =
       "after" in query
         ? store.after(query.after, limit, now)

@@ -138,6 +138,27 @@ describe("GET /rooms/:name/history?limit=1 of a room whose other object keeps 4 
   }, 60_000);
 });
 
+describe("GET /rooms/:name/history?limit=1 of a room whose other object keeps 300 messages", () => {
+  it("asks that object for one message, in one read", async () => {
+    const room = freshRoom();
+    await joinRoom(room, { vars: SHARDED });
+    await joinRoom(room, { vars: SHARDED });
+    const [sender, witness] = [await joinRoom(room, { vars: SHARDED }), await joinRoom(room, { vars: SHARDED })];
+    const arriving = waitForMessages(witness, 300);
+    // 40 KB of text each: 12 MB in all, over one page of a read.
+    for (let i = 0; i < 300; i++) sender.send(`${i} ${"x".repeat(40_000)}`);
+    await arriving;
+    const reads = vi.spyOn(Room.prototype, "historyRead");
+    const page: { messages: { data: string }[] } = await (
+      await fetchWithVars(`/rooms/${room}/history?limit=1`, SHARDED)
+    ).json();
+    expect(page.messages.map((m) => m.data.split(" ")[0])).toEqual(["0"]);
+    expect(reads).toHaveBeenCalledTimes(1);
+    const answer = await reads.mock.results[0]?.value;
+    expect(answer.entries).toHaveLength(1);
+  }, 60_000);
+});
+
 describe("a resume of many large messages from another object", () => {
   it("fetches them one at a time, each as its turn to be sent comes", async () => {
     const room = freshRoom();
