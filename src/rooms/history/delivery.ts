@@ -21,10 +21,10 @@ import { sendReplay } from "./replay";
 import type { LiveEntry } from "./store";
 
 const VECTOR_KEY = "history:delivered";
+const EMPTY: Position = { time: 0, marks: new Map() };
 
 /** The close reason (with 1013) for a member whose catch-up took longer than its hold list could wait. */
 export const HOLD_OVERFLOW_REASON = "room busy: too many messages arrived while catching up; rejoin";
-const EMPTY: Position = { time: 0, marks: new Map() };
 
 /** Sends to some members; drops those that cannot take it (`Members.deliverTo`). */
 export type SendTo = (
