@@ -8,7 +8,7 @@
  * leave together. A member catching up has live messages held for it; once it has
  * caught up, live messages it already got from the replay are skipped (its floors).
  */
-import { SLOW_READER_REASON } from "../../protocol/backpressure";
+import { canQueue, SLOW_READER_REASON } from "../../protocol/backpressure";
 import { CLOSE_POLICY_VIOLATION, CLOSE_TRY_AGAIN_LATER } from "../../protocol/close-codes";
 import { messageBytes } from "../../protocol/frames";
 import { type Floors, parseMember } from "../member";
@@ -120,7 +120,13 @@ export class PositionedDelivery {
     for (const entry of held) {
       if (covers(catchUp.floors.get(entry.origin), entry)) continue;
       position = advanced(position, entry.origin, { epoch: entry.epoch, offset: entry.offset }, entry.time);
-      socket.send(envelopeFrame(entry, encodePosition(position)));
+      const frame = envelopeFrame(entry, encodePosition(position));
+      // Sent in this turn, so that the member goes live with nothing between: checked as live delivery is.
+      if (!canQueue(socket.bufferedAmount, messageBytes(frame))) {
+        this.forget(socket);
+        return this.close(socket, CLOSE_POLICY_VIOLATION, SLOW_READER_REASON);
+      }
+      socket.send(frame);
     }
     this.setFloors(
       socket,

@@ -69,3 +69,36 @@ describe("a replay to a member whose socket is full", () => {
     REPLAY_DRAIN_MS + 15_000,
   );
 });
+
+describe("live messages held while a member caught up", () => {
+  it("go out checked as live delivery is: past the member's unsent bytes, it is dropped 1008", async () => {
+    const room = freshRoom();
+    const since = await awayForThree(room, (i) => `r ${i}`);
+    const [sender, witness] = [await joinRoom(room), await joinRoom(room)];
+    // Only positioned members' sockets (their attachment says so) report a full queue; once
+    // `drained` is set, the replay's three frames find it empty, the held messages after them full.
+    let drained = 0;
+    Object.defineProperty(WebSocket.prototype, "bufferedAmount", {
+      configurable: true,
+      get(this: WebSocket) {
+        const attachment: unknown = this.deserializeAttachment();
+        if (typeof attachment !== "object" || attachment === null || !("positioned" in attachment)) return 0;
+        if (attachment.positioned !== true) return 0;
+        if (drained === 0) return MAX_UNSENT_BYTES;
+        drained--;
+        return 0;
+      },
+    });
+    const back = await joinPositioned(room, `since=${since}`);
+    const closed = new Promise<CloseEvent>((resolve) => back.socket.addEventListener("close", resolve));
+    await back.frameCount(1);
+    const arriving = waitForMessages(witness, 2);
+    sender.send("live 0");
+    sender.send("live 1");
+    await arriving;
+    drained = 3;
+    const close = await closed;
+    expect({ code: close.code, reason: close.reason }).toEqual({ code: 1008, reason: SLOW_READER_REASON });
+    expect(back.messages()).toEqual(["r 0", "r 1", "r 2"]);
+  });
+});
