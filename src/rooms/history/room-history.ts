@@ -16,11 +16,13 @@ import { historyPage } from "./page";
 import { type Position, parsePosition } from "./position";
 import type { LimitedQuery } from "./read";
 import { SharedReads } from "./shared-reads";
-import { type Entry, EPOCH_KEY, HistoryStore, type LiveEntry } from "./store";
+import { type Entry, EPOCH_KEY, type Extent, HistoryStore, idleExtent, type LiveEntry } from "./store";
 
 const WINDOW_KEY = "history:window";
 /** A sweep comes this long after the row it is for expires, so that the row has. */
 const SWEEP_SLACK_MS = 1000;
+/** The extent of an object that never kept a message. */
+const NO_HISTORY: Extent = { epoch: "00000000", first: 1, end: 0 };
 /** The close reason (with 1011) for a positioned join whose catch-up failed. */
 export const CATCH_UP_FAILED_REASON = "could not read the room's history; rejoin";
 
@@ -102,7 +104,7 @@ export class RoomHistory {
   read(query: LimitedQuery): HistoryRead {
     const store = this.open();
     const now = Date.now();
-    if (store === null) return { extent: { epoch: "00000000", first: 1, end: 0 }, entries: [] };
+    if (store === null) return { extent: idleExtent(this.ctx.storage.kv) ?? NO_HISTORY, entries: [] };
     const limit = Math.min(this.window?.messages ?? 0, query.limit ?? Number.MAX_SAFE_INTEGER);
     const entries =
       "after" in query

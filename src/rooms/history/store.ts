@@ -219,6 +219,18 @@ export class HistoryStore {
   }
 }
 
+/**
+ * Where an object's history stands with no window in force (swept empty with nobody here, or
+ * turned off): nothing kept, after its last offset, in its epoch; null when it never kept any.
+ */
+export function idleExtent(kv: DurableObjectStorage["kv"]): Extent | null {
+  const epoch = kv.get(EPOCH_KEY);
+  const floor = kv.get(FLOOR_KEY);
+  if (typeof epoch !== "string") return null;
+  const end = typeof floor === "number" ? floor : 0;
+  return { epoch, first: end + 1, end };
+}
+
 /** The mark of an entry, for positions. */
 export function markOf(entry: Entry): Mark {
   return { epoch: entry.epoch, offset: entry.offset };

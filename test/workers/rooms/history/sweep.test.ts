@@ -53,8 +53,10 @@ describe("when the next sweep comes", () => {
 
 describe("what history leaves behind", () => {
   /** Every key in the object's storage. */
-  const keys = (room: string) =>
-    runInDurableObject(roomShard(room, 0), async (_: Room, state) => [...state.storage.kv.list()].map(([key]) => key));
+  const keys = (room: string, shard = 0) =>
+    runInDurableObject(roomShard(room, shard), async (_: Room, state) =>
+      [...state.storage.kv.list()].map(([key]) => key),
+    );
 
   it("an idle, empty, swept room keeps only its offset and epoch", async () => {
     const room = freshRoom();
@@ -85,5 +87,24 @@ describe("what history leaves behind", () => {
       window: state.storage.kv.get("history:window") ?? null,
     }));
     expect(left).toEqual({ rows: 0, window: null });
+  });
+
+  it("an object swept empty with nobody left still honours the positions it gave: a resume with nothing missed recovers", async () => {
+    const SHARDED = { ...vars, ROOM_SHARD_CONNECTIONS: "2" };
+    const room = freshRoom();
+    await joinRoom(room, { vars: SHARDED });
+    const member = await joinPositioned(room, "history=0", SHARDED);
+    const [sender, witness] = [await joinRoom(room, { vars: SHARDED }), await joinRoom(room, { vars: SHARDED })];
+    sender.send("x");
+    const [, heard] = await member.frameCount(2);
+    await finish(sender);
+    await finish(witness);
+    await sleep(WINDOW_SECONDS * 1000 + 200);
+    while (await runDurableObjectAlarm(roomShard(room, 1))) await sleep(0);
+    expect(await keys(room, 1)).toEqual(["history:epoch", "history:floor"]);
+    await drop(member.socket);
+    const back = await joinPositioned(room, `since=${heard?.position}`, SHARDED);
+    const [joined] = await back.frameCount(1);
+    expect(joined).toMatchObject({ type: "joined", recovered: true, replayed: 0 });
   });
 });
