@@ -20,8 +20,9 @@ afterEach(() => {
 
 /** A text message of `bytes` that starts with `name`. */
 const big = (name: string, bytes = 2 * MIB) => name.padEnd(bytes, ".");
-/** Relayed between objects in one call (a larger message is streamed, which one test isolate cannot do between objects). */
-const RELAYED = 1_000_000;
+/** Messages a read carries inline (a larger one is fetched alone when sent), and how many make two reads. */
+const INLINE = 64_000;
+const BIG_COUNT = 70;
 
 /** Sends each text from `sender` and waits until `witness` (another member) has them all. */
 async function say(sender: WebSocket, witness: WebSocket, ...texts: string[]): Promise<void> {
@@ -56,8 +57,9 @@ describe("a resume over two reads of one origin while it keeps sending", () => {
     sender.send("m 0");
     const [, seen] = await member.frameCount(2);
     await drop(member.socket);
-    // Ten of 1 MB: the first read stops after eight (8 MiB).
-    await say(sender, witness, ...Array.from({ length: 10 }, (_, i) => big(`big ${i}`, RELAYED)));
+    // Seventy of 64 KB (inline in a read, counted as UTF-16: 128 KB each): the first read stops
+    // after 65 (8 MiB).
+    await say(sender, witness, ...Array.from({ length: BIG_COUNT }, (_, i) => big(`big ${i}`, INLINE)));
     // The resume's second read of shard 0 waits until shard 0 has sent three more.
     const origin = await runInDurableObject(roomShard(room, 0), (instance: Room) => instance);
     let reads = 0;
@@ -73,13 +75,13 @@ describe("a resume over two reads of one origin while it keeps sending", () => {
     await vi.waitFor(() => expect(reads).toBe(2));
     await say(sender, bystander, "small 0", "small 1", "small 2");
     open();
-    await back.frameCount(14);
+    await back.frameCount(BIG_COUNT + 4);
     sender.send("live");
-    await back.frameCount(15);
+    await back.frameCount(BIG_COUNT + 5);
     expect(await shardMembers(room, 2)).toEqual([3, 2]);
-    expect(back.frames[0]).toMatchObject({ type: "joined", recovered: true, replayed: 13 });
+    expect(back.frames[0]).toMatchObject({ type: "joined", recovered: true, replayed: BIG_COUNT + 3 });
     expect(names(back.messages())).toEqual([
-      ...Array.from({ length: 10 }, (_, i) => `big ${i}`),
+      ...Array.from({ length: BIG_COUNT }, (_, i) => `big ${i}`),
       "small 0",
       "small 1",
       "small 2",
