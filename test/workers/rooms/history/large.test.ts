@@ -143,7 +143,9 @@ describe("GET /rooms/:name/history?limit=1 of a room whose other object keeps 30
     const room = freshRoom();
     await joinRoom(room, { vars: SHARDED });
     await joinRoom(room, { vars: SHARDED });
-    const [sender, witness] = [await joinRoom(room, { vars: SHARDED }), await joinRoom(room, { vars: SHARDED })];
+    // 300 at once: past the default rate of 100 a second.
+    const unlimited = { ...SHARDED, MAX_MESSAGES_PER_SECOND: "0" };
+    const [sender, witness] = [await joinRoom(room, { vars: unlimited }), await joinRoom(room, { vars: SHARDED })];
     const arriving = waitForMessages(witness, 300);
     // 40 KB of text each: 12 MB in all, over one page of a read.
     for (let i = 0; i < 300; i++) sender.send(`${i} ${"x".repeat(40_000)}`);
