@@ -39,6 +39,11 @@ export const DEFAULT_ROOM_MAX_PER_ADDRESS = 100;
  */
 export const DEFAULT_MAX_MESSAGES_PER_SECOND = 100;
 
+/** Default users `GET /rooms/:name/presence` and presence frames list; past it they say `truncated` (docs/presence.md). */
+export const DEFAULT_ROOM_PRESENCE_MAX = 1_000;
+/** The most `ROOM_PRESENCE_MAX` may be: one snapshot stays a frame of a few MiB at most. */
+export const MAX_ROOM_PRESENCE = 10_000;
+
 /** HS256 needs a key at least as long as its hash (RFC 7518 §3.2): 32 bytes. */
 export const MIN_TOKEN_SECRET_BYTES = 32;
 
@@ -68,6 +73,8 @@ export interface Config {
   readonly roomMaxPerUser: number;
   /** Most sockets per client address (IPv6 by its /64) in one room, over all its objects; the next is closed 1008. 0: no cap. */
   readonly roomMaxPerAddress: number;
+  /** Users presence lists at most (`GET /rooms/:name/presence`, `?presence=1`); 0: presence off. */
+  readonly roomPresenceMax: number;
   /** Browser origins allowed to upgrade; `"*"` allows all. Requests without `Origin` are always allowed. */
   readonly allowedOrigins: "*" | ReadonlySet<string>;
   /** Subprotocols the server speaks, in no particular order; the client's first listed match wins. */
@@ -95,6 +102,7 @@ export type ConfigVarName =
   | "ROOM_SHARD_CONNECTIONS"
   | "ROOM_MAX_PER_USER"
   | "ROOM_MAX_PER_ADDRESS"
+  | "ROOM_PRESENCE_MAX"
   | "ALLOWED_ORIGINS"
   | "SUBPROTOCOLS"
   | "MAX_MESSAGES_PER_SECOND"
@@ -179,6 +187,7 @@ export function parseConfig(vars: ConfigVars): Config {
     ),
     roomMaxPerUser: integer("ROOM_MAX_PER_USER", DEFAULT_ROOM_MAX_PER_USER, 0, MAX_ROOM_CONNECTIONS),
     roomMaxPerAddress: integer("ROOM_MAX_PER_ADDRESS", DEFAULT_ROOM_MAX_PER_ADDRESS, 0, MAX_ROOM_CONNECTIONS),
+    roomPresenceMax: integer("ROOM_PRESENCE_MAX", DEFAULT_ROOM_PRESENCE_MAX, 0, MAX_ROOM_PRESENCE),
     allowedOrigins: origins.length === 0 || origins.includes("*") ? "*" : new Set(origins),
     subprotocols: new Set(subprotocols),
     maxMessagesPerSecond: integer("MAX_MESSAGES_PER_SECOND", DEFAULT_MAX_MESSAGES_PER_SECOND, 0, 1_000_000),

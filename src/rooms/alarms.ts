@@ -9,9 +9,9 @@
 import { isIntegerIn, isRecord } from "./validate";
 
 /** The parts of a room object that may ask for a wake. */
-export type AlarmKind = "links" | "announce" | "count" | "tokens" | "sweep" | "retired";
+export type AlarmKind = "links" | "announce" | "count" | "tokens" | "sweep" | "retired" | "presence";
 
-const ALARM_KINDS: readonly AlarmKind[] = ["links", "announce", "count", "tokens", "sweep", "retired"];
+const ALARM_KINDS: readonly AlarmKind[] = ["links", "announce", "count", "tokens", "sweep", "retired", "presence"];
 
 /** The storage key of the deadlines, one record for all kinds. */
 export const ALARMS_KEY = "alarms";

@@ -44,9 +44,9 @@ export class Joins {
       await this.ports.countChanged();
       return placeAt(DIRECTORY_SHARD);
     }
-    const admission = await shard.admit(ticket.maxConnections, ticket.keys);
+    const admission = await shard.admit(ticket.maxConnections, ticket.keys, ticket.presenceMax);
     try {
-      if (admission.kind === "admitted") return this.accept(ticket);
+      if (admission.kind === "admitted") return this.accept(ticket, admission.presence);
     } finally {
       shard.release(ticket.keys, admission.kind === "admitted");
     }
@@ -56,10 +56,11 @@ export class Joins {
     return refusedSocket(CLOSE_TRY_AGAIN_LATER, reason, ticket.protocol);
   }
 
-  /** Lets the member in; a token that will expire asks for a wake at its `exp`. */
-  private accept(ticket: JoinTicket): Response {
+  /** Lets the member in; a token that will expire asks for a wake at its `exp`; `presence`: an admission's snapshot. */
+  private accept(ticket: JoinTicket, presence?: unknown): Response {
     const { ctx, members, history, expiry } = this.ports;
     const { response, socket } = members.accept(ticket);
+    this.ports.presence.accepted(socket, ticket, presence);
     ctx.waitUntil(expiry.joined(ticket.access.expires));
     history.configure(ticket.history);
     if (ticket.position !== null) {

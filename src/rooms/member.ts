@@ -8,11 +8,14 @@ import {
   MAX_HISTORY_MESSAGES,
   MAX_HISTORY_SECONDS,
   MAX_ROOM_CONNECTIONS,
+  MAX_ROOM_PRESENCE,
   PLATFORM_MAX_MESSAGE_BYTES,
   PLATFORM_MAX_SHARD_CONNECTIONS,
 } from "../config";
 import { type Access, OPEN_ACCESS } from "./access/gate";
+import { type MemberInfo, parseInfo } from "./access/info";
 import { MAX_SUBJECT_LENGTH } from "./access/token";
+import { CLIENT_ID_PATTERN } from "./client-id";
 import { type JoinKeys, joinKeys, parseJoinKeys } from "./shards/member-keys";
 import { isIntegerIn, isRecord } from "./validate";
 
@@ -40,8 +43,19 @@ export interface JoinTicket {
   readonly position: PositionRequest | null;
   /** What each object of the room keeps (`ROOM_HISTORY_MESSAGES`, `ROOM_HISTORY_SECONDS`); 0 messages: off. */
   readonly history: HistoryWindow;
-  /** Its user and address, counted against `ROOM_MAX_PER_USER` and `ROOM_MAX_PER_ADDRESS`. */
+  /** Its user and address, counted against `ROOM_MAX_PER_USER` and `ROOM_MAX_PER_ADDRESS`; with presence, its watch. */
   readonly keys: JoinKeys;
+  /** Its `?client=` (an open room's identity, for presence); null without one. */
+  readonly client: string | null;
+  /** Joined with `?presence=1`: gets the presence snapshot after `joined`, then joins and leaves. */
+  readonly watch: boolean;
+  /** Users presence lists at most (`ROOM_PRESENCE_MAX`). */
+  readonly presenceMax: number;
+}
+
+/** Who a member is in presence: its token's `sub`, else its `?client=`; null: counted, not listed. */
+export function identityOf(member: { readonly sub: string | null; readonly client: string | null }): string | null {
+  return member.sub ?? member.client;
 }
 
 export interface HistoryWindow {
@@ -78,9 +92,15 @@ export interface Member {
   readonly write: boolean;
   /** When its token expires (ms since the epoch): it receives nothing after, and is closed 4401. */
   readonly expires: number | null;
+  /** Its token's `info` claim, shown in presence. */
+  readonly info: MemberInfo | null;
   /** Receives envelopes rather than verbatim messages. */
   readonly positioned: boolean;
   readonly floors: Floors | null;
+  /** Its `?client=`, the identity of an open room's member. */
+  readonly client: string | null;
+  /** Watches presence (`?presence=1`). */
+  readonly watch: boolean;
 }
 
 /** The ticket for a join under `config`, from address key `address` (null: unknown). */
@@ -91,10 +111,18 @@ export function joinTicket(
   access: Access = OPEN_ACCESS,
   position: PositionRequest | null = null,
   address: string | null = null,
+  presence: { readonly client: string | null; readonly watch: boolean } = { client: null, watch: false },
 ): JoinTicket {
-  const caps = { user: config.roomMaxPerUser, address: config.roomMaxPerAddress };
+  const { client, watch } = presence;
+  // An open room's `?client=` is unverified: it names a user in presence, and no cap counts it.
+  const user = access.sub === null && client !== null ? 0 : config.roomMaxPerUser;
+  const caps = { user, address: config.roomMaxPerAddress };
+  const keys = joinKeys(identityOf({ sub: access.sub, client }), address, caps, watch);
   return {
-    keys: joinKeys(access.sub, address, caps),
+    keys: access.info === null ? keys : { ...keys, info: access.info },
+    client,
+    watch,
+    presenceMax: config.roomPresenceMax,
     access,
     position,
     history: { messages: config.historyMessages, seconds: config.historySeconds },
@@ -109,8 +137,10 @@ export function joinTicket(
 
 /** The member a ticket admits. */
 export function memberFrom(ticket: JoinTicket, id: string, joinedAt: number): Member {
-  const { echo, maxMessageBytes, maxMessagesPerSecond, access, position } = ticket;
+  const { echo, maxMessageBytes, maxMessagesPerSecond, access, position, client, watch } = ticket;
   return {
+    client,
+    watch,
     id,
     joinedAt,
     echo,
@@ -144,7 +174,12 @@ export function parseJoinTicket(header: string | null): JoinTicket | null {
   const history = parseHistoryWindow(value.history);
   const keys = parseJoinKeys(value.keys);
   if (position === undefined || history === null || keys === null) return null;
+  const { client, watch, presenceMax } = value;
+  if (!isClient(client) || typeof watch !== "boolean" || !isIntegerIn(presenceMax, 0, MAX_ROOM_PRESENCE)) return null;
   return {
+    client,
+    watch,
+    presenceMax,
     echo,
     protocol,
     maxConnections,
@@ -171,7 +206,11 @@ export function parseMember(value: unknown): Member | null {
   const { positioned } = value;
   const floors = value.floors === null ? null : parseFloors(value.floors);
   if (typeof positioned !== "boolean" || floors === undefined) return null;
-  return { id, joinedAt, echo, maxMessageBytes, maxMessagesPerSecond, ...access, positioned, floors };
+  // Attachments from before presence have neither field.
+  const client = value.client ?? null;
+  const watch = value.watch ?? false;
+  if (!isClient(client) || typeof watch !== "boolean") return null;
+  return { id, joinedAt, echo, maxMessageBytes, maxMessagesPerSecond, ...access, positioned, floors, client, watch };
 }
 
 /** A history window from a ticket or a call, or null when it is not one. */
@@ -210,5 +249,11 @@ function parseAccess(value: Record<string, unknown>): Access | null {
   if (sub !== null && (typeof sub !== "string" || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH)) return null;
   if (typeof write !== "boolean") return null;
   if (expires !== null && !isIntegerIn(expires, 0, Number.MAX_SAFE_INTEGER)) return null;
-  return { sub, write, expires };
+  const info = value.info === undefined || value.info === null ? null : parseInfo(value.info);
+  if (info === null && value.info !== undefined && value.info !== null) return null;
+  return { sub, write, expires, info };
+}
+
+function isClient(value: unknown): value is string | null {
+  return value === null || (typeof value === "string" && CLIENT_ID_PATTERN.test(value));
 }

@@ -5,6 +5,7 @@
 import type { TokenExpiry } from "./access/expiry";
 import type { RoomHistory } from "./history/room-history";
 import type { Members } from "./members";
+import type { RoomPresence } from "./presence/room-presence";
 import type { Shard } from "./shards/shard";
 
 export interface RoomParts {
@@ -12,6 +13,8 @@ export interface RoomParts {
   readonly members: Members;
   readonly history: RoomHistory;
   readonly expiry: TokenExpiry;
+  /** Who is here, for members that watch (./presence/). */
+  readonly presence: RoomPresence;
   /** Built on first use after a wake. */
   readonly shard: () => Shard;
   /** Tells the directory this shard's count; resolves once it has it (shard 0 counts its own live). */

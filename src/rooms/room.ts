@@ -21,10 +21,12 @@ import { type HistoryWindow, JOIN_TICKET_HEADER, parseHistoryWindow, parseJoinTi
 import { Members } from "./members";
 import type { Payload } from "./message";
 import type { RoomParts } from "./parts";
+import { type PresenceBatch, type PresenceBody, parsePresenceBatch } from "./presence/frames";
+import { type PresenceHere, RoomPresence } from "./presence/room-presence";
 import { type CountReading, parseCountReading } from "./shards/count-reading";
 import type { Admission, RoomCount } from "./shards/directory";
 import { type JoinKeys, parseJoinKeys } from "./shards/member-keys";
-import { parseShardList, type ShardList } from "./shards/names";
+import { parseShardList, type ShardList, shardStub } from "./shards/names";
 import { type LargeRelay, parseLargeRelay, parseRelayBatch, type RelayBatch } from "./shards/relay-messages";
 import { Shard } from "./shards/shard";
 import { Traffic } from "./traffic";
@@ -64,7 +66,14 @@ export class Room extends DurableObject<Env> {
     this.alarms,
     (socket) => this.members.close(socket, CLOSE_TOKEN_REFUSED, TOKEN_EXPIRED_REASON),
   );
+  private readonly presence = new RoomPresence(
+    this.ctx,
+    () => this.shard,
+    (index) => shardStub(this.env.ROOMS, this.shard.address.room, index),
+    this.alarms,
+  );
   private readonly parts: RoomParts = {
+    presence: this.presence,
     ctx: this.ctx,
     members: this.members,
     history: this.history,
@@ -78,6 +87,7 @@ export class Room extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(KEEPALIVE_REQUEST, KEEPALIVE_RESPONSE));
+    this.history.delivery.afterJoined = (socket) => this.presence.watchers.joined(socket);
   }
 
   /** A join sent by the Worker (src/rooms/join.ts), carrying its `JoinTicket`. */
@@ -100,6 +110,24 @@ export class Room extends DurableObject<Env> {
   /** Any shard: its count now (with every key's, if `keys`), for the directory, which checks old counts against live sockets. */
   census(keys?: boolean): CountReading {
     return this.shard.census(keys === true);
+  }
+
+  /** Shard 0: `GET /rooms/:name/presence`, listing at most `max` users. */
+  presenceList(max: number): Promise<PresenceBody> {
+    if (!isIntegerIn(max, 1, MAX)) throw new TypeError("malformed presence request");
+    return this.presence.gather(max);
+  }
+
+  /** Any shard: who it holds, and its full count reading, for shard 0. */
+  presenceHere(): PresenceHere {
+    return this.presence.here();
+  }
+
+  /** Shard 0's presence items, for this object's watchers. */
+  presenceItems(batch: PresenceBatch): void {
+    const parsed = parsePresenceBatch(batch);
+    if (parsed === null) throw new TypeError("malformed presence batch");
+    this.presence.received(parsed);
   }
 
   override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
@@ -176,13 +204,23 @@ export class Room extends DurableObject<Env> {
   }
 
   /** Shard 0: shard `index` asks to take a join that would make its count `reading` (see `Directory.admit`). */
-  admit(index: number, reading: CountReading, maxConnections: number, join: JoinKeys): Promise<Admission> {
+  async admit(
+    index: number,
+    reading: CountReading,
+    maxConnections: number,
+    join: JoinKeys,
+    presenceMax?: number,
+  ): Promise<Admission> {
     const parsed = parseCountReading(reading);
     const keys = parseJoinKeys(join);
     if (!isIntegerIn(index, 1, MAX) || !isIntegerIn(maxConnections, 1, MAX) || parsed === null || parsed.occupancy < 1)
       throw new TypeError("malformed admission");
-    if (keys === null) throw new TypeError("malformed admission");
-    return this.directory.admit(index, parsed, maxConnections, () => this.members.count(), keys);
+    if (keys === null || (presenceMax !== undefined && !isIntegerIn(presenceMax, 0, MAX)))
+      throw new TypeError("malformed admission");
+    const admission = await this.directory.admit(index, parsed, maxConnections, () => this.members.count(), keys);
+    if (admission.kind !== "admitted") return admission;
+    const presence = await this.presence.admitted(keys, presenceMax);
+    return presence === undefined ? admission : { ...admission, presence };
   }
 
   /** Shard 0: shard `index` now holds `reading.occupancy` members. */
@@ -191,6 +229,7 @@ export class Room extends DurableObject<Env> {
     if (!isIntegerIn(index, 1, MAX) || parsed === null) throw new TypeError("malformed report");
     this.directory.report(index, parsed);
     this.directory.emptied(this.members.count());
+    this.presence.reported((parsed.keys ?? []).map(([key]) => key));
   }
 
   /** The object's one alarm: each part that asked for a wake (./alarms.ts) handles its own. */
@@ -226,6 +265,7 @@ export class Room extends DurableObject<Env> {
   /** Shards but the directory tell it their count changed, and `left`'s keys; the directory counts its own members live. */
   private countChanged(left: readonly WebSocket[]): Promise<void> | undefined {
     this.shard.left(left);
+    this.presence.left(left);
     this.shard.directory?.emptied(this.members.count());
     return this.shard.reporter?.changed();
   }

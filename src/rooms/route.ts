@@ -16,9 +16,12 @@ import { logError } from "../log";
 import { CLOSE_FORBIDDEN, CLOSE_INTERNAL_ERROR, CLOSE_TOKEN_REFUSED } from "../protocol/close-codes";
 import { roomProtocol } from "./access/carrier";
 import { decide, refusal } from "./access/gate";
+import { parseClientId } from "./client-id";
 import { parseJoinPosition, parsePageRequest } from "./history/request";
 import { joinTicket } from "./member";
 import { parseEchoFlag, parseRoomPath, ROOM_NAME_PATTERN } from "./name";
+import { parsePresenceFlag } from "./presence/request";
+import { presence, presencePath } from "./presence/route";
 import { readPublication } from "./publish";
 import type { RoomCount } from "./shards/directory";
 import { joinRoom } from "./shards/join";
@@ -50,6 +53,8 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
   const historyOf = HISTORY_PATH.exec(url.pathname)?.[1];
   if (historyOf !== undefined && ROOM_NAME_PATTERN.test(historyOf))
     return history(request, url, env, config, historyOf, cors);
+  const presenceOf = presencePath(url.pathname);
+  if (presenceOf !== null) return presence(request, url, env, config, presenceOf, cors);
   const path = parseRoomPath(url.pathname);
   if (!path.ok) return textResponse(400, path.reason);
   const room = path.name;
@@ -63,6 +68,10 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
     if (!flag.ok) return textResponse(400, flag.reason);
     const position = parseJoinPosition(url.searchParams, config);
     if (!position.ok) return textResponse(400, position.reason);
+    const client = parseClientId(url.searchParams);
+    if (!client.ok) return textResponse(400, client.reason);
+    const watch = parsePresenceFlag(url.searchParams, position.value, config);
+    if (!watch.ok) return textResponse(400, watch.reason);
     const limited = await overAddressLimit("upgrade", request, env, config);
     if (limited !== null) return limited;
     // Refused after the handshake, so a browser's script sees why (it never sees a 401's body).
@@ -71,7 +80,10 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
       const code = decision.status === 403 ? CLOSE_FORBIDDEN : CLOSE_TOKEN_REFUSED;
       return refusedSocket(code, decision.problem, protocol);
     }
-    const ticket = joinTicket(config, flag.echo, protocol, decision.access, position.value, addressKey(request));
+    const ticket = joinTicket(config, flag.echo, protocol, decision.access, position.value, addressKey(request), {
+      client: client.client,
+      watch: watch.value,
+    });
     try {
       return await joinRoom(env.ROOMS, room, ticket);
     } catch (error) {

@@ -5,6 +5,7 @@
  */
 import type { RoomAuth } from "../../config";
 import { carriedToken, TOKEN_IN_URL } from "./carrier";
+import type { MemberInfo } from "./info";
 import { type Grant, grantsRoom, type TokenProblem, verifyToken } from "./token";
 
 /** The close reason (4403) and 403 text for a token that does not name the room. */
@@ -19,10 +20,12 @@ export interface Access {
   readonly write: boolean;
   /** When the token expires (ms since the epoch); null in an open room. */
   readonly expires: number | null;
+  /** The token's `info` claim, for presence; null in an open room or without one. */
+  readonly info: MemberInfo | null;
 }
 
 /** Everyone in an open room. */
-export const OPEN_ACCESS: Access = { sub: null, write: true, expires: null };
+export const OPEN_ACCESS: Access = { sub: null, write: true, expires: null, info: null };
 
 export type Decision =
   | { readonly ok: true; readonly access: Access }
@@ -50,7 +53,7 @@ export async function decide(
 }
 
 function accessOf(grant: Grant): Access {
-  return { sub: grant.sub, write: grant.write, expires: grant.expires };
+  return { sub: grant.sub, write: grant.write, expires: grant.expires, info: grant.info };
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { errors, jwtVerify } from "jose";
 import { isRecord } from "../validate";
+import { type MemberInfo, parseInfo } from "./info";
 
 /** Clocks may disagree this much between the backend that signs and the edge that checks: `nbf` and `iat` only. */
 export const CLOCK_SKEW_SECONDS = 5;
@@ -31,6 +32,8 @@ export interface Grant {
   readonly rooms: readonly string[];
   /** May send (join) or publish (HTTP); else read-only. */
   readonly write: boolean;
+  /** The optional `info` claim: shown to the room's other members in presence. */
+  readonly info: MemberInfo | null;
 }
 
 /** Why a token was refused: the close reasons of 4401 and the `error_description` of a 401. */
@@ -81,6 +84,8 @@ export function grantsRoom(grant: Grant, room: string): boolean {
 function grantOf(claims: unknown): Grant | null {
   if (!isRecord(claims)) return null;
   const { sub, exp, nbf, iat, rooms, write } = claims;
+  const info = claims.info === undefined ? null : parseInfo(claims.info);
+  if (claims.info !== undefined && info === null) return null;
   if (typeof sub !== "string" || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) return null;
   // Whole seconds the runtime can schedule, so the room never meets a time it cannot keep (`exp: 1e300`).
   if (!isNumericDate(exp) || (nbf !== undefined && !isNumericDate(nbf))) return null;
@@ -92,7 +97,7 @@ function grantOf(claims: unknown): Grant | null {
     names.push(entry);
   }
   if (write !== undefined && typeof write !== "boolean") return null;
-  return { sub, expires: exp * 1000, rooms: names, write: write === true };
+  return { sub, expires: exp * 1000, rooms: names, write: write === true, info };
 }
 
 /** A NumericDate as this service takes it: whole seconds from 0 to MAX_NUMERIC_DATE. */

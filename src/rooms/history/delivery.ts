@@ -49,6 +49,8 @@ export class PositionedDelivery {
    */
   private positioned: Map<WebSocket, Floors | null> | null = null;
   private readonly floorKeys = new WeakMap<Floors, string>();
+  /** Called right after a member's `joined` frame, before its replay: what must come first (presence) goes here. */
+  afterJoined: ((socket: WebSocket) => void) | null = null;
 
   constructor(
     private readonly kv: DurableObjectStorage["kv"],
@@ -111,6 +113,7 @@ export class PositionedDelivery {
       ...(catchUp.historyStart === null ? {} : { start: encodePosition(catchUp.historyStart) }),
     };
     socket.send(JSON.stringify(joined));
+    this.afterJoined?.(socket);
     const stopped = await sendReplay(socket, catchUp.replay);
     if (stopped === "slow") this.close(socket, CLOSE_POLICY_VIOLATION, SLOW_READER_REASON);
     // Dropped meanwhile (closed, or its hold list overflowed): nothing more is owed.

@@ -20,6 +20,7 @@ import {
   type ShardEntry,
 } from "./directory-record";
 import { JoinHints } from "./join-hints";
+import type { KeyCounts } from "./key-counts";
 import { KeyLimits } from "./key-limits";
 import type { JoinKeys } from "./member-keys";
 import { DIRECTORY_SHARD, parseShardList, type ShardList } from "./names";
@@ -38,7 +39,7 @@ export const FULL_RECHECK_MS = 1_000;
  * by, or why not. An answer, not an exception: a refusal is no error of the call.
  */
 export type Admission =
-  | { readonly kind: "admitted"; readonly list: ShardList }
+  | { readonly kind: "admitted"; readonly list: ShardList; readonly presence?: unknown }
   | { readonly kind: "full" }
   | { readonly kind: "capped"; readonly reason: string }
   | { readonly kind: "busy"; readonly reason: string };
@@ -95,6 +96,11 @@ export class Directory {
       census: (index) => this.ask(index, true),
       now: ports.now,
     });
+  }
+
+  /** What each other shard's readings told of its keys (presence counts its users by them). */
+  get keyCounts(): KeyCounts {
+    return this.limits.counts;
   }
 
   /** The shards the room spans: the directory, then every shard with members, ascending. */
@@ -286,5 +292,7 @@ export function parseAdmission(value: unknown): Admission | null {
     return typeof value.reason === "string" ? { kind: "capped", reason: value.reason } : null;
   if (value.kind === "busy") return typeof value.reason === "string" ? { kind: "busy", reason: value.reason } : null;
   const list = value.kind === "admitted" ? parseShardList(value.list) : null;
+  // A watcher's presence snapshot rides along, for presence to check (../presence/frames.ts).
+  if (list !== null && value.presence !== undefined) return { kind: "admitted", list, presence: value.presence };
   return list === null ? null : { kind: "admitted", list };
 }

@@ -84,6 +84,11 @@ export class KeyCounts {
     return this.shards.get(index)?.keys.get(key)?.count ?? 0;
   }
 
+  /** Every key with a count known on shard `index`. */
+  keysOf(index: number): string[] {
+    return [...(this.shards.get(index)?.keys.keys() ?? [])];
+  }
+
   /** True when `key`'s count on shard `index` is known and was heard before `time`. */
   heardBefore(index: number, key: string, time: number): boolean {
     const entry = this.shards.get(index)?.keys.get(key);

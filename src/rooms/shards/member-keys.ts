@@ -5,13 +5,16 @@
  * wake, without keeping an index. Pure.
  */
 import { MAX_ROOM_CONNECTIONS } from "../../config";
+import { type MemberInfo, parseInfo } from "../access/info";
 import { MAX_SUBJECT_LENGTH } from "../access/token";
 import { isIntegerIn, isRecord } from "../validate";
 
-/** What a key counts. */
-export type KeyKind = "user" | "address";
+/** What a key counts: a user's connections, an address's, or the room's presence watchers (`WATCH_KEY`). */
+export type KeyKind = "user" | "address" | "watch";
 
-const PREFIX: Record<KeyKind, string> = { user: "user:", address: "address:" };
+const PREFIX: Record<KeyKind, string> = { user: "user:", address: "address:", watch: "watch:" };
+/** The one key of kind `watch`: members that joined with `?presence=1`, counted over the room like the others. */
+export const WATCH_KEY = "watch:presence";
 /** The platform's cap on a hibernation tag's length; a key is a tag. */
 export const MAX_KEY_LENGTH = 256;
 
@@ -21,34 +24,48 @@ export interface KeyCaps {
   readonly address: number;
 }
 
-/** A join's keys (`user:<sub>`, `address:<address key>`), and the caps it joins under. */
+/** A join's keys (`user:<id>`, `address:<address key>`, `WATCH_KEY`), and the caps it joins under. */
 export interface JoinKeys {
   readonly keys: readonly string[];
   readonly caps: KeyCaps;
+  /** Its token's `info`, which presence shows with its user. */
+  readonly info?: MemberInfo;
 }
 
 /** A key's connections on one object: members, and joins it holds a place for. */
 export type KeyCount = readonly [key: string, count: number];
 
-/** The keys of a member with token subject `sub` (null: open room) from address key `address` (null: unknown). */
-export function joinKeys(sub: string | null, address: string | null, caps: KeyCaps): JoinKeys {
+/** The keys of a member with identity `user` (null: none) from address key `address` (null: unknown), watching presence if `watch`. */
+export function joinKeys(user: string | null, address: string | null, caps: KeyCaps, watch = false): JoinKeys {
   const keys: string[] = [];
-  if (sub !== null) keys.push(`${PREFIX.user}${sub}`);
+  if (user !== null) keys.push(userKey(user));
   if (address !== null) keys.push(`${PREFIX.address}${address}`);
+  if (watch) keys.push(WATCH_KEY);
   return { keys, caps };
+}
+
+/** The key of user `id`. */
+export function userKey(id: string): string {
+  return `${PREFIX.user}${id}`;
+}
+
+/** The user a key names, or null when it names none. */
+export function userOf(key: string): string | null {
+  return kindOf(key) === "user" ? key.slice(PREFIX.user.length) : null;
 }
 
 /** The kind of a key, or null when it is none of ours (a tag of something else). */
 export function kindOf(key: string): KeyKind | null {
   if (key.startsWith(PREFIX.user)) return "user";
   if (key.startsWith(PREFIX.address)) return "address";
+  if (key === WATCH_KEY) return "watch";
   return null;
 }
 
 /** The cap a key joins under; 0: none. */
 export function capOf(key: string, caps: KeyCaps): number {
   const kind = kindOf(key);
-  return kind === null ? 0 : caps[kind];
+  return kind === "user" || kind === "address" ? caps[kind] : 0;
 }
 
 /** The close reason (with 1008) for a join past a key's cap: it names the limit, so an operator knows which to raise. */
@@ -60,12 +77,15 @@ export function capReason(key: string, cap: number): string {
 
 /** Join keys from a ticket or a call, or null when they are not. */
 export function parseJoinKeys(value: unknown): JoinKeys | null {
-  if (!isRecord(value) || !isRecord(value.caps) || !Array.isArray(value.keys) || value.keys.length > 2) return null;
+  if (!isRecord(value) || !isRecord(value.caps) || !Array.isArray(value.keys) || value.keys.length > 3) return null;
   const { user, address } = value.caps;
   if (!isIntegerIn(user, 0, MAX_ROOM_CONNECTIONS) || !isIntegerIn(address, 0, MAX_ROOM_CONNECTIONS)) return null;
   const keys: string[] = [];
   for (const key of value.keys) if (isKey(key)) keys.push(key);
-  return keys.length === value.keys.length ? { keys, caps: { user, address } } : null;
+  if (keys.length !== value.keys.length) return null;
+  if (value.info === undefined) return { keys, caps: { user, address } };
+  const info = parseInfo(value.info);
+  return info === null ? null : { keys, caps: { user, address }, info };
 }
 
 /** Key counts from a call, or null when they are not. */

@@ -138,13 +138,15 @@ export class Shard {
    * must `release()` the place once the member is in (or refused), in the same turn,
    * so the member is never left uncounted.
    */
-  async admit(maxConnections: number, join: JoinKeys): Promise<Admission> {
+  async admit(maxConnections: number, join: JoinKeys, presenceMax?: number): Promise<Admission> {
     const { room, index } = this.address;
     this.reserved++;
     this.keys.reserve(join.keys);
     try {
       const reading = this.stamps.reading(this.occupancy(), this.keys.counts(join.keys));
-      const answer = await this.toDirectory((directory) => directory.admit(index, reading, maxConnections, join));
+      const answer = await this.toDirectory((directory) =>
+        directory.admit(index, reading, maxConnections, join, presenceMax),
+      );
       const admission = parseAdmission(answer);
       if (admission === null) throw new TypeError("the directory's answer is not an admission");
       if (admission.kind === "admitted") this.follow(admission.list);

@@ -14,10 +14,13 @@ const ticket: JoinTicket = {
   shardConnections: 10,
   maxMessageBytes: 1024,
   maxMessagesPerSecond: 10,
-  access: { sub: null, write: true, expires: null },
+  access: { sub: null, write: true, expires: null, info: null },
   position: null,
   history: { messages: 1000, seconds: 300 },
   keys: { keys: ["address:192.0.2.1"], caps: { user: 10, address: 100 } },
+  client: null,
+  watch: false,
+  presenceMax: 1000,
 };
 
 describe("joinTicket", () => {
@@ -33,7 +36,7 @@ describe("joinTicket", () => {
 
   it("counts a private room's member by its token's sub and its address, under the caps of the config", () => {
     const config = parseConfig({ ROOM_MAX_PER_USER: "3", ROOM_MAX_PER_ADDRESS: "0" });
-    const access = { sub: "alice", write: true, expires: null };
+    const access = { sub: "alice", write: true, expires: null, info: null };
     expect(joinTicket(config, false, null, access, null, "2001:db8:1:2::/64").keys).toEqual({
       keys: ["user:alice", "address:2001:db8:1:2::/64"],
       caps: { user: 3, address: 0 },
@@ -91,13 +94,16 @@ describe("members", () => {
       sub: null,
       write: true,
       expires: null,
+      info: null,
       positioned: false,
       floors: null,
+      client: null,
+      watch: false,
     });
   });
 
   it("carry what their token grants: sub, write and expiry", () => {
-    const access = { sub: "alice", write: false, expires: 1_700_000_060_000 };
+    const access = { sub: "alice", write: false, expires: 1_700_000_060_000, info: null };
     const member = memberFrom({ ...ticket, access }, "id-2", 1_700_000_000_000);
     expect(member).toMatchObject(access);
     expect(parseMember(structuredClone(member))).toEqual(member);

@@ -62,7 +62,7 @@ describe("room tokens", () => {
   });
 
   it("name rooms exactly, or by a prefix ending in *", () => {
-    const grant = { sub: "a", expires: 0, write: false, rooms: ["lobby", "team-*"] };
+    const grant = { sub: "a", expires: 0, write: false, rooms: ["lobby", "team-*"], info: null };
     expect(grantsRoom(grant, "lobby")).toBe(true);
     expect(grantsRoom(grant, "lobby2")).toBe(false);
     expect(grantsRoom(grant, "team-a")).toBe(true);

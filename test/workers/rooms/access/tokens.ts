@@ -15,6 +15,8 @@ export interface Claims {
   ttl?: number;
   /** `nbf`, seconds from now. */
   notBefore?: number;
+  /** The `info` claim (presence). */
+  info?: unknown;
 }
 
 /** A token signed with `secret` (HS256 unless `alg` says otherwise). */
@@ -25,6 +27,7 @@ export function token(claims: Claims = {}, secret = SECRET, alg = "HS256"): Prom
   const payload: Record<string, unknown> = {};
   if (rooms !== undefined) payload.rooms = rooms;
   if (write !== undefined) payload.write = write;
+  if (claims.info !== undefined) payload.info = claims.info;
   const jwt = new SignJWT(payload)
     .setProtectedHeader({ alg })
     .setSubject(sub)

@@ -1,0 +1,116 @@
+/**
+ * The watchers one room object holds (members that joined with `?presence=1`): what
+ * the directory announces reaches them here, in order. A new watcher gets its
+ * snapshot right after its `joined` frame, then the items numbered after the
+ * snapshot, whichever arrived first: the directory's items and a shard's admission
+ * travel by different calls. A member never gets its own join. In memory only: a
+ * snapshot and items race only while the object is awake.
+ */
+import { userKey } from "../shards/member-keys";
+import type { PresenceBatch, PresenceItem } from "./frames";
+import type { Snapshot } from "./tracker";
+
+/** Items kept for watchers being admitted, whose snapshot may be older than what already arrived. */
+const RECENT_ITEMS = 1_024;
+
+interface Mark {
+  readonly life: string;
+  readonly seq: number;
+}
+
+interface Pending {
+  snapshot: Snapshot | null;
+  joined: boolean;
+  readonly queued: { life: string; item: PresenceItem }[];
+}
+
+/** The part of `ctx` the watchers use. */
+export interface WatcherSockets {
+  getWebSockets(tag?: string): WebSocket[];
+  getTags(socket: WebSocket): string[];
+}
+
+export class PresenceWatchers {
+  private readonly marks = new Map<WebSocket, Mark>();
+  private readonly pending = new Map<WebSocket, Pending>();
+  private recent: { life: string; item: PresenceItem }[] = [];
+
+  constructor(
+    private readonly sockets: WatcherSockets,
+    private readonly watchKey: string,
+  ) {}
+
+  /** Items from the directory, in the order it numbered them. */
+  received(batch: PresenceBatch): void {
+    for (const item of batch.items) {
+      this.recent.push({ life: batch.life, item });
+      for (const socket of this.sockets.getWebSockets(this.watchKey)) this.offer(socket, batch.life, item);
+    }
+    if (this.recent.length > RECENT_ITEMS) this.recent = this.recent.slice(-RECENT_ITEMS);
+  }
+
+  /** A watcher was let in: nothing reaches it before its `joined` frame and its snapshot. */
+  hold(socket: WebSocket): void {
+    this.pending.set(socket, { snapshot: null, joined: false, queued: [] });
+  }
+
+  /** Its snapshot, with the items that arrived before it and come after it. */
+  snapshot(socket: WebSocket, snapshot: Snapshot): void {
+    const pending = this.pending.get(socket);
+    if (pending === undefined) return;
+    pending.snapshot = snapshot;
+    for (const entry of this.recent)
+      if (entry.life === snapshot.life && entry.item.seq > snapshot.seq) pending.queued.push(entry);
+    this.flush(socket, pending);
+  }
+
+  /** Its `joined` frame was sent. */
+  joined(socket: WebSocket): void {
+    const pending = this.pending.get(socket);
+    if (pending === undefined) return;
+    pending.joined = true;
+    this.flush(socket, pending);
+  }
+
+  forget(socket: WebSocket): void {
+    this.marks.delete(socket);
+    this.pending.delete(socket);
+  }
+
+  private flush(socket: WebSocket, pending: Pending): void {
+    const { snapshot } = pending;
+    if (snapshot === null || !pending.joined) return;
+    this.pending.delete(socket);
+    if (socket.readyState !== WebSocket.OPEN) return;
+    socket.send(JSON.stringify(snapshot.frame));
+    this.marks.set(socket, { life: snapshot.life, seq: snapshot.seq });
+    for (const { life, item } of pending.queued) this.offer(socket, life, item);
+  }
+
+  private offer(socket: WebSocket, life: string, item: PresenceItem): void {
+    const pending = this.pending.get(socket);
+    if (pending !== undefined) {
+      pending.queued.push({ life, item });
+      return;
+    }
+    if (socket.readyState !== WebSocket.OPEN) return;
+    const mark = this.marks.get(socket);
+    if (mark !== undefined && mark.life === life && item.seq <= mark.seq) return;
+    const { frame } = item;
+    if (frame.type === "join" && this.tagsOf(socket).includes(userKey(frame.member.id))) return;
+    try {
+      socket.send(JSON.stringify(frame));
+    } catch {
+      return; // closing: its close handler tells the room
+    }
+    this.marks.set(socket, { life, seq: item.seq });
+  }
+
+  private tagsOf(socket: WebSocket): string[] {
+    try {
+      return this.sockets.getTags(socket);
+    } catch {
+      return [];
+    }
+  }
+}
