@@ -2,6 +2,7 @@
 /** What a RoomClient tells its listeners: one event class per kind, fields typed, and `on` to listen by name. */
 
 /** @import { Header, Joined, Payload } from "./frames.js" */
+/** @import { MemberInfo, PresenceEntry } from "./presence.js" */
 
 /** The first frame of a positioned join: where the membership starts, whether `since` was honoured. */
 export class JoinedEvent extends Event {
@@ -38,6 +39,39 @@ export class RoomMessageEvent extends Event {
     this.time = header.time;
     /** "http": published with `POST /rooms/:name`; null: sent by a member. */
     this.via = header.via;
+  }
+}
+
+/** A presence snapshot (`{ presence: true }`): the map was replaced; after `joined`, and when the list was truncated or is whole again. */
+export class PresenceEvent extends Event {
+  /** @param {ReadonlyMap<string, PresenceEntry>} members @param {number} users @param {boolean} truncated */
+  constructor(members, users, truncated) {
+    super("presence");
+    /** Who is here: id → { info, connections } (at most ROOM_PRESENCE_MAX users). */
+    this.members = members;
+    /** Users in the room, exact even when truncated. */
+    this.users = users;
+    /** True: `members` is a part, and no join or leave follows until a fresh snapshot. */
+    this.truncated = truncated;
+  }
+}
+
+/** A user's first connection arrived (never the client's own). */
+export class MemberJoinEvent extends Event {
+  /** @param {string} id @param {MemberInfo | null} info */
+  constructor(id, info) {
+    super("join");
+    this.id = id;
+    this.info = info;
+  }
+}
+
+/** A user's last connection went. */
+export class MemberLeaveEvent extends Event {
+  /** @param {string} id */
+  constructor(id) {
+    super("leave");
+    this.id = id;
   }
 }
 
@@ -82,6 +116,9 @@ export class RoomErrorEvent extends Event {
  * @property {RoomCloseEvent} close
  * @property {RoomErrorEvent} error
  * @property {Event} pong the room's answer to a text `ping`
+ * @property {PresenceEvent} presence a snapshot of who is here (with `{ presence: true }`)
+ * @property {MemberJoinEvent} join a user arrived (with `{ presence: true }`)
+ * @property {MemberLeaveEvent} leave a user's last connection went (with `{ presence: true }`)
  */
 
 /** An EventTarget whose `on` types each listener's event from its name. */

@@ -17,13 +17,16 @@ const PONG = "pong";
 /** @typedef {EnvelopeHeader & { data: string }} TextEnvelope a text message; a binary one's header has no `data` */
 
 // What the client makes of them.
+/** @import { PresenceFrame } from "./presence.js" */
 /** @typedef {string | ArrayBuffer} Payload a text message, or a binary one's bytes (as a WebSocket's "arraybuffer") */
 /** @typedef {{ position: string, sender: string, time: number, via: "http" | null }} Header */
 /** @typedef {{ position: string, recovered: boolean, replayed: number, start: string | null }} Joined */
 /**
  * @typedef {{ kind: "joined", joined: Joined } | { kind: "message", data: Payload, header: Header }
- *   | { kind: "pong" } | { kind: "invalid", problem: string }} Frame
+ *   | { kind: "presence", presence: PresenceFrame } | { kind: "pong" } | { kind: "invalid", problem: string }} Frame
  */
+
+import { readPresence } from "./presence.js";
 
 const decoder = new TextDecoder();
 
@@ -39,6 +42,8 @@ export function readFrame(data, joining) {
       const joined = parseJoined(value);
       return joined === null ? invalid("the first frame is not a joined frame") : { kind: "joined", joined };
     }
+    const presence = readPresence(value);
+    if (presence !== null) return { kind: "presence", presence };
     const header = parseHeader(value);
     if (header === null || !isRecord(value) || typeof value.data !== "string")
       return invalid("a text frame that is not a message envelope");

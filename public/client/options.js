@@ -18,6 +18,8 @@
  * @property {number} [connectTimeoutMs] from opening a socket to its `joined` frame; default 10000
  * @property {number} [maxQueued] sends kept while not joined; past it `send` returns false; default 100
  * @property {number} [maxRetries] failed attempts in a row before giving up; default Infinity
+ * @property {boolean} [presence] follow who is here (`?presence=1`): the `presence` map and the
+ *   `presence`, `join` and `leave` events; default false
  * @property {number} [pingIntervalMs] while joined, send the room a text `ping` this often and take
  *   a connection that answers nothing by the next one as dropped (1006); default 0, off
  */
@@ -40,6 +42,7 @@ export function withDefaults(options) {
     maxQueued: 100,
     maxRetries: Number.POSITIVE_INFINITY,
     pingIntervalMs: 0,
+    presence: false,
     ...options,
   };
 }

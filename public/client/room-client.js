@@ -19,16 +19,19 @@ import {
 import { readFrame } from "./frames.js";
 import { Heartbeat } from "./heartbeat.js";
 import { withDefaults } from "./options.js";
+import { PresenceMap } from "./presence.js";
 import { outgoing, SendQueue } from "./send-queue.js";
 
 // For the package's users: the events and their map, the frames' types (as read and as on the wire).
 export { closeAdvice } from "./close-policy.js";
 export * from "./events.js";
 export * from "./frames.js";
+export * from "./presence.js";
 
 /** @typedef {import("./close-policy.js").CloseAdvice} CloseAdvice what a close code invites */
 /** @typedef {import("./options.js").RoomClientOptions} RoomClientOptions */
 /** @import { Joined } from "./frames.js" */
+/** @import { PresenceEntry } from "./presence.js" */
 
 const CONNECT_TIMEOUT_REASON = "no joined frame within connectTimeoutMs";
 /** Offered with a token, so the server has a protocol to answer that is not the token itself. */
@@ -53,6 +56,7 @@ export class RoomClient extends RoomEvents {
   #backoff;
   #queue;
   #heartbeat = new Heartbeat();
+  #presence = new PresenceMap();
   /** @type {0 | 1 | 3} 0 connecting or waiting to reconnect, 1 joined, 3 stopped: a WebSocket's numbers */
   readyState = RoomClient.CONNECTING;
   /** @type {"arraybuffer"} for the WebSocket surface: binary messages are always ArrayBuffer */
@@ -74,6 +78,11 @@ export class RoomClient extends RoomEvents {
     this.#queue = new SendQueue(this.#options.maxQueued);
     // After this task's code, so listeners added right after `new` hear every event.
     queueMicrotask(() => this.#connect());
+  }
+
+  /** With `{ presence: true }`: who is here, id → { info, connections } (presence.js). @returns {ReadonlyMap<string, PresenceEntry>} */
+  get presence() {
+    return this.#presence.members;
   }
 
   /** The position of the last message delivered (or of the join): where a resume starts. */
@@ -111,6 +120,7 @@ export class RoomClient extends RoomEvents {
     if (typeof this.#target === "function") this.url = url.href;
     if (this.#position !== null) url.searchParams.set("since", this.#position);
     else url.searchParams.set("history", String(this.#options.history));
+    if (this.#options.presence) url.searchParams.set("presence", "1");
     if (this.#options.getToken !== undefined) {
       if (this.#needToken) {
         try {
@@ -148,7 +158,8 @@ export class RoomClient extends RoomEvents {
     else if (frame.kind === "message") {
       this.#position = frame.header.position;
       this.dispatchEvent(new RoomMessageEvent(frame.data, frame.header));
-    } else if (frame.kind === "pong") this.dispatchEvent(new Event("pong"));
+    } else if (frame.kind === "presence") this.dispatchEvent(this.#presence.apply(frame.presence));
+    else if (frame.kind === "pong") this.dispatchEvent(new Event("pong"));
     else this.dispatchEvent(new RoomErrorEvent(frame.problem));
   }
 

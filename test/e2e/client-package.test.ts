@@ -159,6 +159,7 @@ writer.send("hello from an installed package");
         `import {
   type EnvelopeHeader,
   type JoinedFrame,
+  type MemberInfo,
   RoomClient,
   type RoomClientOptions,
   type RoomMessageEvent,
@@ -183,6 +184,14 @@ room.on("joined", ({ position, recovered, replayed, resumed, start }) => {
 room.on("reconnecting", ({ code, reason, delay, attempt }) => console.log(code + delay + attempt, reason.length));
 room.on("close", ({ code, why }) => console.log(code.toFixed(), why.length));
 room.on("error", ({ message }) => console.log(message.length));
+const watching = new RoomClient("wss://example.test/rooms/lobby", { presence: true });
+watching.on("presence", ({ members, users, truncated }) => console.log(members.size + users, truncated));
+watching.on("join", ({ id, info }) => console.log(id.length, info?.name));
+watching.on("leave", ({ id }) => console.log(id.length));
+// @ts-expect-error a leave carries only the user's id
+watching.on("leave", ({ info }) => console.log(info));
+const entry: { info: MemberInfo | null; connections: number } | undefined = watching.presence.get("ann");
+console.log(entry?.connections);
 const listener = (event: RoomMessageEvent) => console.log(event.position.length);
 room.on("message", listener);
 // @ts-expect-error a misspelt option is refused
