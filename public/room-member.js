@@ -7,6 +7,7 @@
  */
 import { RoomClient } from "./client/room-client.js";
 import { note } from "./log.js";
+import { clearPresence, showPresence } from "./room-presence.js";
 import { describeClose, setStatus } from "./status.js";
 import { autoReconnect, protocols } from "./url.js";
 
@@ -14,6 +15,9 @@ import { autoReconnect, protocols } from "./url.js";
 const ROOM_HISTORY = 20;
 /** Whether rooms are joined positioned (through RoomClient): not where the server keeps no history. */
 let roomHistory = true;
+
+/** Whether rooms are joined with `{ presence: true }`: not where the server has presence off. */
+let roomPresence = true;
 
 /** The room's server keeps history (true) or not (false): rooms are then joined as plain members. @param {boolean} kept */
 export function setRoomHistory(kept) {
@@ -36,6 +40,11 @@ export function roomProtocols() {
   return roomToken === "" ? protocols() : [...protocols(), "room-token", `room-token.${roomToken}`];
 }
 
+/** The room's server lists who is here (true) or not (ROOM_PRESENCE_MAX=0). @param {boolean} on */
+export function setRoomPresence(on) {
+  roomPresence = on;
+}
+
 /** Whether a room is joined through a RoomClient (positioned) rather than a plain WebSocket. */
 export function joinsPositioned() {
   return roomHistory;
@@ -49,13 +58,17 @@ export function joinsPositioned() {
 export function roomClient(url, followed) {
   // With reconnecting off (Options), the first unexpected close is the last.
   const token = roomToken;
+  const presence = roomPresence;
   const client = new RoomClient(url, {
     history: ROOM_HISTORY,
     maxRetries: autoReconnect() ? Infinity : 0,
     protocols: protocols(),
+    presence,
     // A fixed token, not getToken: the page has no way to mint another, so a 4401 stops it.
     ...(token === "" ? {} : { token }),
   });
+  clearPresence();
+  if (presence) showPresence(client, followed);
   client.on("joined", ({ recovered, replayed, resumed }) => {
     if (!followed(client)) return;
     if (!recovered) note("could not recover: messages were missed while away (history no longer covers them)", true);

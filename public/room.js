@@ -1,7 +1,8 @@
 // @ts-check
 /** The Room card: joining a room (a socket on `/rooms/<name>`), leaving it, its members and the objects it spans. */
 import { byId, showError } from "./dom.js";
-import { setRoomHistory, setRoomToken } from "./room-member.js";
+import { setRoomHistory, setRoomPresence, setRoomToken } from "./room-member.js";
+import { clearPresence } from "./room-presence.js";
 import { connect, currentConnection, onSocket, openConnection } from "./socket.js";
 import { setStatus } from "./status.js";
 import { modeFor, urlFor, urlValue } from "./url.js";
@@ -26,6 +27,7 @@ const ui = {
   roomError: byId("room-error", HTMLElement),
   echo: byId("room-echo", HTMLInputElement),
   token: byId("room-token", HTMLInputElement),
+  client: byId("room-client", HTMLInputElement),
   leave: byId("leave", HTMLButtonElement),
   members: byId("members", HTMLOutputElement),
   shards: byId("shards", HTMLOutputElement),
@@ -55,14 +57,19 @@ export function setupRoom() {
     const token = ui.token.value.trim();
     joinedToken = token;
     setRoomToken(token);
+    const client = ui.client.value.trim();
+    if (client !== "") params.client = client;
     const url = urlFor(`/rooms/${name}`, params);
     setStatus("connecting", `Joining room ${name}…`);
-    // A private room's count needs its token; such a room is taken to keep history.
-    setRoomHistory(token !== "" || (await historyKept(url)));
+    // A private room's count needs its token; such a room is taken to keep history, and presence.
+    const kept = token !== "" ? { history: true, presence: true } : await roomFeatures(url);
+    setRoomHistory(kept.history);
+    setRoomPresence(kept.presence);
     connect(url);
   });
   ui.room.addEventListener("input", () => showError(ui.room, ui.roomError, ""));
   ui.leave.addEventListener("click", () => {
+    clearPresence();
     ui.members.value = "–";
     ui.shards.value = "–";
     connect(urlFor("/ws"));
@@ -142,11 +149,12 @@ async function refreshMembers() {
 }
 
 /**
- * Whether the room's server keeps history (`GET /rooms/<name>` says how many messages): with
- * `ROOM_HISTORY_MESSAGES=0` a positioned join is refused, so the page joins as a plain member.
- * @param {string} socketUrl
+ * Whether the room's server keeps history and lists who is here (`GET /rooms/<name>` says how
+ * many messages and users): with `ROOM_HISTORY_MESSAGES=0` a positioned join is refused, so the
+ * page joins as a plain member; with `ROOM_PRESENCE_MAX=0` it joins without presence.
+ * @param {string} socketUrl @returns {Promise<{ history: boolean, presence: boolean }>}
  */
-async function historyKept(socketUrl) {
+async function roomFeatures(socketUrl) {
   const url = new URL(socketUrl);
   url.protocol = url.protocol === "wss:" ? "https:" : "http:";
   url.search = "";
@@ -154,9 +162,14 @@ async function historyKept(socketUrl) {
     const response = await fetch(url, { cache: "no-store", headers: { Accept: "application/json" } });
     /** @type {unknown} */
     const body = response.ok ? await response.json() : null;
-    return !(typeof body === "object" && body !== null && "history" in body && body.history === 0);
+    const off = (/** @type {string} */ field) =>
+      typeof body === "object" &&
+      body !== null &&
+      field in body &&
+      /** @type {Record<string, unknown>} */ (body)[field] === 0;
+    return { history: !off("history"), presence: !off("presence") };
   } catch {
-    return true;
+    return { history: true, presence: true };
   }
 }
 

@@ -32,6 +32,8 @@ export interface RoomInfo extends RoomCount {
   readonly name: string;
   /** Messages each of the room's objects keeps for resuming members (`ROOM_HISTORY_MESSAGES`); 0: history off. */
   readonly history: number;
+  /** Users presence lists at most (`ROOM_PRESENCE_MAX`); 0: presence off. */
+  readonly presence: number;
 }
 
 /** The body of a `202` to `POST /rooms/:name`. */
@@ -112,6 +114,7 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
     connections: count.connections,
     shards: count.shards,
     history: config.historyMessages,
+    presence: config.roomPresenceMax,
   };
   return Response.json(info, { headers: { "Cache-Control": "no-store", ...cors } });
 }

@@ -47,15 +47,15 @@ describe("a room past one object, under wrangler dev", () => {
   it("spreads members over objects of three, and counts members and objects", async () => {
     const room = freshRoom();
     await join(room, 3);
-    expect(await roomInfo(room)).toEqual({ name: room, connections: 3, shards: 1, history: 1000 });
+    expect(await roomInfo(room)).toEqual({ name: room, connections: 3, shards: 1, history: 1000, presence: 1000 });
     const more = await join(room, 4);
-    expect(await roomInfo(room)).toEqual({ name: room, connections: 7, shards: 3, history: 1000 });
+    expect(await roomInfo(room)).toEqual({ name: room, connections: 7, shards: 3, history: 1000, presence: 1000 });
 
     const last = more[3];
     if (last === undefined) throw new Error("no seventh member");
     last.ws.close(1000, "bye");
     await waitForClose(last);
-    expect(await roomInfo(room)).toEqual({ name: room, connections: 6, shards: 2, history: 1000 });
+    expect(await roomInfo(room)).toEqual({ name: room, connections: 6, shards: 2, history: 1000, presence: 1000 });
   });
 
   it("delivers each of three senders' messages, on three objects, to every member in the sender's order", async () => {
@@ -97,7 +97,7 @@ describe("a room past one object, under wrangler dev", () => {
   it("closes a join past ROOM_MAX_CONNECTIONS with 1013 'room full', the room spread over four objects", async () => {
     const room = freshRoom();
     await join(room, 12);
-    expect(await roomInfo(room)).toEqual({ name: room, connections: 12, shards: 4, history: 1000 });
+    expect(await roomInfo(room)).toEqual({ name: room, connections: 12, shards: 4, history: 1000, presence: 1000 });
     const [refused] = await join(room, 1);
     if (refused === undefined) throw new Error("no thirteenth client");
     expect(await waitForClose(refused)).toEqual({ code: CLOSE_TRY_AGAIN_LATER, reason: "room full" });

@@ -120,7 +120,7 @@ describe("GET /rooms/:name", () => {
     expect(empty.status).toBe(200);
     expect(empty.headers.get("Content-Type")).toMatch(/^application\/json/);
     expect(empty.headers.get("Access-Control-Allow-Origin")).toBe("*");
-    expect(await empty.json()).toEqual({ name: room, connections: 0, shards: 1, history: 1000 });
+    expect(await empty.json()).toEqual({ name: room, connections: 0, shards: 1, history: 1000, presence: 1000 });
 
     const alice = await joinRoom(room);
     expect(await roomConnections(room)).toBe(1);
