@@ -192,6 +192,10 @@ describe("?presence=1", () => {
     expect((await watcher.next("presence")).members).toEqual([{ id: "ann", info: { name: "Ann" }, connections: 1 }]);
     await member(room, "", vars, await as("ben", { name: "Ben", avatar: "b.png" }));
     expect((await watcher.next("join")).member).toEqual({ id: "ben", info: { name: "Ben", avatar: "b.png" } });
+    // At the limit: 1 KiB of info still fits the member's attachment, and reaches the others.
+    const large = { name: "y".repeat(1024 - '{"name":""}'.length) };
+    await member(room, "", vars, await as("dee", large));
+    expect((await watcher.next("join", 2)).member).toEqual({ id: "dee", info: large });
     for (const info of [["not", "an object"], { name: "x".repeat(1100) }]) {
       const refused = await member(room, "", vars, await as("cat", info));
       expect((await waitForClose(refused.socket)).code).toBe(4401);
