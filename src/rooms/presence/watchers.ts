@@ -27,7 +27,6 @@ interface Pending {
 /** The part of `ctx` the watchers use. */
 export interface WatcherSockets {
   getWebSockets(tag?: string): WebSocket[];
-  getTags(socket: WebSocket): string[];
 }
 
 export class PresenceWatchers {
@@ -44,7 +43,9 @@ export class PresenceWatchers {
   received(batch: PresenceBatch): void {
     for (const item of batch.items) {
       this.recent.push({ life: batch.life, item });
-      for (const socket of this.sockets.getWebSockets(this.watchKey)) this.offer(socket, batch.life, item);
+      const text = JSON.stringify(item.frame);
+      const own = this.ownSockets(item);
+      for (const socket of this.sockets.getWebSockets(this.watchKey)) this.offer(socket, batch.life, item, text, own);
     }
     if (this.recent.length > RECENT_ITEMS) this.recent = this.recent.slice(-RECENT_ITEMS);
   }
@@ -87,7 +88,19 @@ export class PresenceWatchers {
     for (const { life, item } of pending.queued) this.offer(socket, life, item);
   }
 
-  private offer(socket: WebSocket, life: string, item: PresenceItem): void {
+  /** A join's own user's sockets here: they never get it. */
+  private ownSockets(item: PresenceItem): ReadonlySet<WebSocket> {
+    const { frame } = item;
+    return frame.type === "join" ? new Set(this.sockets.getWebSockets(userKey(frame.member.id))) : new Set();
+  }
+
+  private offer(
+    socket: WebSocket,
+    life: string,
+    item: PresenceItem,
+    text = JSON.stringify(item.frame),
+    own = this.ownSockets(item),
+  ): void {
     const pending = this.pending.get(socket);
     if (pending !== undefined) {
       pending.queued.push({ life, item });
@@ -96,21 +109,12 @@ export class PresenceWatchers {
     if (socket.readyState !== WebSocket.OPEN) return;
     const mark = this.marks.get(socket);
     if (mark !== undefined && mark.life === life && item.seq <= mark.seq) return;
-    const { frame } = item;
-    if (frame.type === "join" && this.tagsOf(socket).includes(userKey(frame.member.id))) return;
+    if (own.has(socket)) return;
     try {
-      socket.send(JSON.stringify(frame));
+      socket.send(text);
     } catch {
       return; // closing: its close handler tells the room
     }
     this.marks.set(socket, { life, seq: item.seq });
-  }
-
-  private tagsOf(socket: WebSocket): string[] {
-    try {
-      return this.sockets.getTags(socket);
-    } catch {
-      return [];
-    }
   }
 }
