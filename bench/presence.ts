@@ -120,7 +120,13 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-const server = await startDevServer({ ...UNCAPPED_ROOMS, IP_LIMITS: "off", ROOM_SHARD_CONNECTIONS: String(shard) });
+// Every member and probe listed: past ROOM_PRESENCE_MAX, joins and leaves stop (truncated).
+const presenceMax = String(Math.min(10_000, Math.max(1_000, members + probes + 1)));
+const server = await startDevServer({
+  ...UNCAPPED_ROOMS,
+  ROOM_SHARD_CONNECTIONS: String(shard),
+  ROOM_PRESENCE_MAX: presenceMax,
+});
 process.once("SIGINT", async () => {
   await server.stop();
   process.exit(130);
