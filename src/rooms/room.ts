@@ -24,7 +24,7 @@ import type { RoomParts } from "./parts";
 import { type PresenceBatch, type PresenceBody, parsePresenceBatch } from "./presence/frames";
 import { type PresenceHere, RoomPresence } from "./presence/room-presence";
 import { type CountReading, parseCountReading } from "./shards/count-reading";
-import type { Admission, RoomCount } from "./shards/directory";
+import type { Admission, RoomCount } from "./shards/directory-answers";
 import { type JoinKeys, parseJoinKeys } from "./shards/member-keys";
 import { parseShardList, type ShardList, shardStub } from "./shards/names";
 import { type LargeRelay, parseLargeRelay, parseRelayBatch, type RelayBatch } from "./shards/relay-messages";

@@ -23,7 +23,7 @@ import { parseEchoFlag, parseRoomPath, ROOM_NAME_PATTERN } from "./name";
 import { parsePresenceFlag } from "./presence/request";
 import { presence, presencePath } from "./presence/route";
 import { readPublication } from "./publish";
-import type { RoomCount } from "./shards/directory";
+import type { RoomCount } from "./shards/directory-answers";
 import { joinRoom } from "./shards/join";
 import { DIRECTORY_SHARD, shardStub } from "./shards/names";
 

@@ -14,7 +14,7 @@ export type Announce = (index: number, list: ShardList) => Promise<unknown>;
 /** What the announcer needs of the directory. */
 export interface AnnouncedShards {
   /** The newest list. */
-  list(): ShardList;
+  readonly list: ShardList;
   /** The newest version shard `index` confirmed; -1 when none. */
   told(index: number): number;
   /** Shard `index` confirmed `version`. */
@@ -49,14 +49,14 @@ export class Announcer {
 
   /** Tells every shard of the list but those in `except` that has not confirmed `version`; returns those that failed. */
   async tellAll(version: number, except: readonly number[] = []): Promise<number[]> {
-    const targets = this.shards.list().shards.filter((index) => index !== 0 && !except.includes(index));
+    const targets = this.shards.list.shards.filter((index) => index !== 0 && !except.includes(index));
     const told = await Promise.all(targets.map((index) => this.tell(index, version)));
     return targets.filter((_, at) => !told[at]);
   }
 
   private async call(index: number, version: number): Promise<boolean> {
     if (this.shards.told(index) >= version) return true;
-    const list = this.shards.list();
+    const list = this.shards.list;
     // Left the room meanwhile: it has no members to relay to, and learns the list if it comes back.
     if (!list.shards.includes(index)) return true;
     try {

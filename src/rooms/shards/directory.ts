@@ -8,24 +8,17 @@
  * so they follow live sockets after any object restarts. So do the counts per user
  * and per address (./key-limits.ts).
  */
-import { logError } from "../../log";
-import { isRecord } from "../validate";
 import { type Announce, Announcer } from "./announcer";
-import { type CountReading, CountReadings, parseCountReading } from "./count-reading";
-import {
-  DIRECTORY_KEY,
-  type DirectoryRecord,
-  type DirectoryStore,
-  readDirectory,
-  type ShardEntry,
-} from "./directory-record";
+import { Census } from "./census";
+import { type CountReading, CountReadings } from "./count-reading";
+import type { Admission, RoomCount } from "./directory-answers";
+import { DIRECTORY_KEY, type DirectoryStore, ShardTable } from "./directory-record";
 import { JoinHints } from "./join-hints";
 import type { KeyCounts } from "./key-counts";
 import { KeyLimits } from "./key-limits";
 import type { JoinKeys } from "./member-keys";
-import { DIRECTORY_SHARD, parseShardList, type ShardList } from "./names";
+import { DIRECTORY_SHARD, type ShardList } from "./names";
 import { admits, type Placement, place, roomTotal } from "./placement";
-import { RetiredShards } from "./retired";
 
 export { DIRECTORY_KEY };
 
@@ -33,24 +26,6 @@ export { DIRECTORY_KEY };
 export const COUNT_TRUSTED_MS = 10_000;
 /** Before a join is refused "room full", counts older than this are asked again: a restart may have emptied a shard. */
 export const FULL_RECHECK_MS = 1_000;
-
-/**
- * The directory's answer to a shard asking to take a join: the shard list to relay
- * by, or why not. An answer, not an exception: a refusal is no error of the call.
- */
-export type Admission =
-  | { readonly kind: "admitted"; readonly list: ShardList; readonly presence?: unknown }
-  | { readonly kind: "full" }
-  | { readonly kind: "capped"; readonly reason: string }
-  | { readonly kind: "busy"; readonly reason: string };
-
-/** The room's size, from its directory. */
-export interface RoomCount {
-  /** Members in the whole room. */
-  readonly connections: number;
-  /** Objects the room spans. */
-  readonly shards: number;
-}
 
 /** What the directory reaches beyond itself. */
 export interface DirectoryPorts {
@@ -72,28 +47,35 @@ export interface DirectoryPorts {
 }
 
 export class Directory {
-  private version: number;
-  private readonly shards: Map<number, ShardEntry>;
+  private readonly table: ShardTable;
   private readonly hints: JoinHints;
-  private readonly retired: RetiredShards;
   private readonly readings = new CountReadings();
+  private readonly census: Census;
   private readonly announcer: Announcer;
   private readonly limits: KeyLimits;
 
   constructor(
-    private readonly room: string,
+    room: string,
     private readonly ports: DirectoryPorts,
   ) {
-    const record = readDirectory(ports.store, room);
-    this.version = record.version;
-    this.shards = new Map(record.shards.map(([index, count, added, told]) => [index, { count, added, told }]));
-    this.retired = new RetiredShards(record.retired ?? []);
-    this.announcer = new Announcer(ports.announce, this.announced, room);
+    this.table = new ShardTable(ports.store, room, ports.now, {
+      joined: (index) => this.limits.counts.joined(index),
+      left: (index) => this.limits.counts.left(index),
+      changed: (list) => ports.onChange(list),
+    });
+    this.announcer = new Announcer(ports.announce, this.table, room);
     this.hints = new JoinHints(ports.now);
+    this.census = new Census(room, {
+      call: ports.census,
+      readings: this.readings,
+      shards: () => this.table.indexes(),
+      heard: (index, reading) => this.heard(index, reading),
+      now: ports.now,
+    });
     this.limits = new KeyLimits({
       local: ports.localKeys,
       members: () => this.counts(),
-      census: (index) => this.ask(index, true),
+      census: (index) => this.census.ask(index, true),
       now: ports.now,
     });
   }
@@ -105,15 +87,12 @@ export class Directory {
 
   /** The shards the room spans: the directory, then every shard with members, ascending. */
   get list(): ShardList {
-    const indexes = [...this.shards.keys()].sort((a, b) => a - b);
-    const added = indexes.map((index) => this.shards.get(index)?.added ?? 0);
-    return { version: this.version, shards: [DIRECTORY_SHARD, ...indexes], added: [0, ...added] };
+    return this.table.list;
   }
 
   /** Every object whose history may hold the room's messages: its shards, and those that left lately. */
   origins(): number[] {
-    this.retired.prune(this.ports.now());
-    return [...new Set([DIRECTORY_SHARD, ...this.shards.keys(), ...this.retired.indexes()])].sort((a, b) => a - b);
+    return this.table.origins();
   }
 
   /** Members in the whole room, with `local` the directory's own. */
@@ -123,14 +102,14 @@ export class Directory {
 
   /** The room's size, no count older than `COUNT_TRUSTED_MS`, with `local` the directory's own members. */
   async count(local: () => number): Promise<RoomCount> {
-    await this.verify(COUNT_TRUSTED_MS);
-    return { connections: this.members(local()), shards: this.shards.size + 1 };
+    await this.census.verify(COUNT_TRUSTED_MS);
+    return { connections: this.members(local()), shards: this.table.size + 1 };
   }
 
   /** Where a join goes; a join sent to another shard is remembered until it arrives there. */
   async place(local: () => number, shardCap: number, roomCap: number, join: JoinKeys): Promise<Placement> {
     let placement = place(local(), this.loads(), shardCap, roomCap);
-    if (placement.kind === "full" && (await this.verify(FULL_RECHECK_MS)))
+    if (placement.kind === "full" && (await this.census.verify(FULL_RECHECK_MS)))
       placement = place(local(), this.loads(), shardCap, roomCap);
     if (placement.kind !== "full") {
       const check = await this.limits.check(join, DIRECTORY_SHARD);
@@ -163,30 +142,27 @@ export class Directory {
       return { kind: "capped", reason };
     }
     const fits = () => admits(local(), this.counts(), index, reading.occupancy, roomCap);
-    if (!fits() && (!(await this.verify(FULL_RECHECK_MS, index)) || !fits())) {
-      if (this.shards.has(index)) this.update(index, reading.occupancy - 1);
+    if (!fits() && (!(await this.census.verify(FULL_RECHECK_MS, index)) || !fits())) {
+      if (this.table.has(index)) this.table.update(index, reading.occupancy - 1);
       return { kind: "full" };
     }
-    this.update(index, reading.occupancy);
-    const added = this.shards.get(index)?.added ?? this.version;
+    this.table.update(index, reading.occupancy);
+    const added = this.table.added(index);
     const failed = await this.announcer.tellAll(added, [index]);
     if (failed.length > 0) return { kind: "busy", reason: `shards ${failed.join(", ")} could not be told of the list` };
     const list = this.list;
-    this.announced.confirmed(index, list.version);
+    this.table.confirmed(index, list.version);
     return { kind: "admitted", list };
   }
 
   /** Shard `index` now holds `reading.occupancy` members; at 0 it leaves the room. Never waits on other shards. */
   report(index: number, reading: CountReading): void {
-    // Reports arrive in the order they were sent; a census answer may have overtaken this one.
-    this.limits.counts.heard(index, reading, this.ports.now());
-    if (!this.readings.heard(index, reading, this.ports.now())) return;
-    if (this.update(index, reading.occupancy)) this.ports.background(this.retryAnnouncements());
+    this.heard(index, reading);
   }
 
   /** Tells every shard that has not confirmed the newest list; asks for a retry when some could not be told. */
   async retryAnnouncements(): Promise<void> {
-    const failed = await this.announcer.tellAll(this.version);
+    const failed = await this.announcer.tellAll(this.table.list.version);
     if (failed.length > 0) this.ports.retryLater();
   }
 
@@ -195,104 +171,34 @@ export class Directory {
    * shards that left lately, whose history a member may still resume from, until they are forgotten.
    */
   emptied(local: number): void {
-    if (local !== 0 || this.shards.size > 0) return;
-    if (this.retired.prune(this.ports.now())) this.save();
-    const forgetAt = this.retired.forgetAt();
-    if (forgetAt === null) this.ports.store.delete(DIRECTORY_KEY);
+    if (local !== 0 || this.table.size > 0) return;
+    this.table.pruneRetired();
+    const forgetAt = this.table.forgetAt();
+    if (forgetAt === null) this.table.delete();
     else this.ports.forgetLater(forgetAt);
   }
 
   /** From the alarm `emptied` asked for: forgets the shards that left a day ago, and the record once it is empty. */
   forgetRetired(local: number): void {
-    if (this.retired.prune(this.ports.now())) this.save();
+    this.table.pruneRetired();
     this.emptied(local);
   }
 
-  /**
-   * Asks every shard (but `except`) whose count is older than `maxAgeMs` for its count
-   * now; true when some count changed. A shard that does not answer keeps its count.
-   */
-  private async verify(maxAgeMs: number, except?: number): Promise<boolean> {
-    const now = this.ports.now();
-    const stale = [...this.shards.keys()].filter(
-      (index) => index !== except && this.readings.olderThan(index, now - maxAgeMs),
-    );
-    const changed = await Promise.all(stale.map((index) => this.ask(index)));
-    return changed.some(Boolean);
+  /** A reading of shard `index` (reported, or asked for); true when its count changed. */
+  private heard(index: number, reading: CountReading): boolean {
+    // Reports arrive in the order they were sent, but a census answer may have overtaken one: older readings are dropped.
+    this.limits.counts.heard(index, reading, this.ports.now());
+    if (!this.readings.heard(index, reading, this.ports.now())) return false;
+    const before = this.table.count(index);
+    if (this.table.update(index, reading.occupancy)) this.ports.background(this.retryAnnouncements());
+    return before !== reading.occupancy;
   }
-
-  private async ask(index: number, keys = false): Promise<boolean> {
-    try {
-      const reading = parseCountReading(await this.ports.census(index, keys));
-      if (reading === null) throw new TypeError("the shard's answer is not a count reading");
-      this.limits.counts.heard(index, reading, this.ports.now());
-      if (!this.readings.heard(index, reading, this.ports.now())) return false;
-      const before = this.shards.get(index)?.count;
-      if (this.update(index, reading.occupancy)) this.ports.background(this.retryAnnouncements());
-      return before !== reading.occupancy;
-    } catch (error) {
-      logError("room_census_failed", error, { room: this.room, shard: DIRECTORY_SHARD, to: index });
-      return false;
-    }
-  }
-
-  /** Records a count; true when the shard list changed (a shard joined or left). */
-  private update(index: number, count: number): boolean {
-    const entry = this.shards.get(index);
-    if ((entry?.count ?? 0) === count) return false;
-    const joined = entry === undefined;
-    const left = count === 0;
-    if (joined || left) this.version = Math.max(this.version + 1, this.ports.now());
-    if (joined) this.limits.counts.joined(index);
-    if (left) {
-      this.limits.counts.left(index);
-      this.shards.delete(index);
-      this.retired.add(index, this.ports.now());
-    } else this.shards.set(index, { count, added: entry?.added ?? this.version, told: entry?.told ?? -1 });
-    this.save();
-    if (joined || left) this.ports.onChange(this.list);
-    return joined || left;
-  }
-
-  private save(): void {
-    const record: DirectoryRecord = {
-      version: this.version,
-      shards: [...this.shards].map(([index, { count, added, told }]) => [index, count, added, told]),
-      ...(this.retired.size > 0 ? { retired: this.retired.entries() } : {}),
-    };
-    this.ports.store.put(DIRECTORY_KEY, record);
-  }
-
-  /** What the announcer reads and records. */
-  private readonly announced = {
-    list: () => this.list,
-    told: (index: number) => this.shards.get(index)?.told ?? -1,
-    confirmed: (index: number, version: number) => {
-      const entry = this.shards.get(index);
-      if (entry === undefined || entry.told >= version) return;
-      this.shards.set(index, { ...entry, told: version });
-      this.save();
-    },
-  };
 
   private counts(): Map<number, number> {
-    return new Map([...this.shards].map(([index, entry]) => [index, entry.count]));
+    return this.table.counts();
   }
 
   private loads() {
     return { counts: this.counts(), pending: this.hints.pending() };
   }
-}
-
-/** The directory's answer as it reaches the shard, or null when it is not one. */
-export function parseAdmission(value: unknown): Admission | null {
-  if (!isRecord(value)) return null;
-  if (value.kind === "full") return { kind: "full" };
-  if (value.kind === "capped")
-    return typeof value.reason === "string" ? { kind: "capped", reason: value.reason } : null;
-  if (value.kind === "busy") return typeof value.reason === "string" ? { kind: "busy", reason: value.reason } : null;
-  const list = value.kind === "admitted" ? parseShardList(value.list) : null;
-  // A watcher's presence snapshot rides along, for presence to check (../presence/frames.ts).
-  if (list !== null && value.presence !== undefined) return { kind: "admitted", list, presence: value.presence };
-  return list === null ? null : { kind: "admitted", list };
 }

@@ -10,7 +10,8 @@ import { parseHistoryRead } from "../history/read";
 import { isIntegerIn } from "../validate";
 import { type CountReading, CountStamps } from "./count-reading";
 import { CountReporter } from "./count-report";
-import { type Admission, Directory, parseAdmission } from "./directory";
+import { Directory } from "./directory";
+import { type Admission, parseAdmission } from "./directory-answers";
 import { type JoinKeys, kindOf } from "./member-keys";
 import {
   DIRECTORY_SHARD,

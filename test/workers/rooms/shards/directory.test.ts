@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CountReading } from "../../../../src/rooms/shards/count-reading";
-import { DIRECTORY_KEY, Directory, parseAdmission } from "../../../../src/rooms/shards/directory";
+import { DIRECTORY_KEY, Directory } from "../../../../src/rooms/shards/directory";
+import { parseAdmission } from "../../../../src/rooms/shards/directory-answers";
 import { parseDirectoryRecord } from "../../../../src/rooms/shards/directory-record";
 import type { JoinKeys } from "../../../../src/rooms/shards/member-keys";
 import type { ShardList } from "../../../../src/rooms/shards/names";
