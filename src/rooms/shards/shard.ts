@@ -6,18 +6,16 @@
 import { logError, logEvent } from "../../log";
 import { AlarmRetry, type Alarms } from "../alarms";
 import type { HistoryQuery, HistoryRead, HistorySources } from "../history/catch-up";
-import { parseHistoryRead } from "../history/read";
-import { isIntegerIn } from "../validate";
 import { type CountReading, CountStamps } from "./count-reading";
 import { CountReporter } from "./count-report";
 import { Directory } from "./directory";
 import { type Admission, parseAdmission } from "./directory-answers";
+import { DirectoryLine } from "./directory-line";
+import { historyReads } from "./history-reads";
 import { type JoinKeys, kindOf } from "./member-keys";
 import {
   DIRECTORY_SHARD,
   incarnationOf,
-  MAX_SHARD_INDEX,
-  parseShardList,
   parseShardName,
   type RoomStub,
   type Rooms,
@@ -28,9 +26,9 @@ import {
 } from "./names";
 import { Relay } from "./relay";
 import { ShardKeys } from "./shard-keys";
+import { StoredList } from "./stored-list";
 
-/** The storage key of a shard's copy of the room's shard list (shard 0 has the directory instead). */
-export const SHARDS_KEY = "shards";
+export { SHARDS_KEY } from "./stored-list";
 
 export class Shard {
   readonly address: ShardAddress;
@@ -39,21 +37,20 @@ export class Shard {
   readonly directory: Directory | null;
   /** Every shard but 0: keeps the directory's count of this shard's members current. */
   readonly reporter: CountReporter | null;
-  /** One stub for all calls to the directory, so they arrive in the order they were made (E-order). */
-  private directoryStub: RoomStub | null = null;
+  private readonly toDirectory: DirectoryLine["call"];
   /** Joins this shard holds a place for while the directory admits them. */
   private reserved = 0;
   private readonly stamps = new CountStamps();
   /** Its members per user and per address. */
   readonly keys: ShardKeys;
-  /** The shard list as stored; undefined until read. */
-  private list: ShardList | null | undefined;
+  /** Every shard but 0: its copy of the room's shard list. */
+  private readonly stored: StoredList;
   private readonly reportRetry: AlarmRetry;
   private readonly linkRetry: AlarmRetry;
 
   /** @param members this shard's open member sockets */
   constructor(
-    private readonly ctx: DurableObjectState,
+    ctx: DurableObjectState,
     private readonly rooms: Rooms,
     private readonly members: () => number,
     alarms: Alarms,
@@ -63,6 +60,9 @@ export class Shard {
     if (address === null) throw new Error(`${name} is not the name of a room shard`);
     this.address = address;
     const kv = ctx.storage.kv;
+    this.stored = new StoredList(kv);
+    const line = new DirectoryLine(() => this.stub(DIRECTORY_SHARD));
+    this.toDirectory = (call) => line.call(call);
     this.keys = new ShardKeys(ctx, (tag) => kindOf(tag) !== null);
     this.linkRetry = new AlarmRetry(alarms, "links");
     this.reportRetry = new AlarmRetry(alarms, "count");
@@ -97,18 +97,14 @@ export class Shard {
         () => this.occupancy(),
       );
       alarms.on("count", () => this.reporter?.changed());
-      this.relay.follow(this.storedList() ?? SINGLE_SHARD);
+      this.relay.follow(this.stored.list ?? SINGLE_SHARD);
     }
   }
 
   /** Keeps `list` (in storage, for after a wake) and relays by it, unless this shard has a newer one. */
   follow(list: ShardList): void {
     if (this.directory !== null) return; // the directory's own list is the source
-    const stored = this.storedList();
-    if (stored !== null && stored.version >= list.version) return;
-    this.ctx.storage.kv.put(SHARDS_KEY, list);
-    this.list = list;
-    this.relay.follow(list);
+    if (this.stored.keep(list)) this.relay.follow(list);
   }
 
   /**
@@ -117,7 +113,7 @@ export class Shard {
    * left the room and whose members are gone.
    */
   current(incarnation: number): boolean {
-    const list = this.storedList();
+    const list = this.stored.list;
     const mine = list === null ? null : incarnationOf(list, this.address.index);
     return mine === null || incarnation >= mine;
   }
@@ -176,25 +172,13 @@ export class Shard {
    * or by a call to shard 0), each origin's messages from its object (`local` for this one).
    */
   historySources(local: (query: HistoryQuery) => HistoryRead): HistorySources {
-    const self = this.address.index;
-    return {
-      origins: async () => {
-        if (this.directory !== null) return this.directory.origins();
-        const answer = await this.toDirectory((directory) => directory.historyOrigins());
-        if (!Array.isArray(answer) || !answer.every((index) => isIntegerIn(index, 0, MAX_SHARD_INDEX)))
-          throw new TypeError("the directory's origins are not shard indexes");
-        return answer;
-      },
-      read: async (origin, query) => {
-        if (origin === self) return local(query);
-        const stub = this.stub(origin);
-        const read = parseHistoryRead(await stub.historyRead(query), origin, (epoch, offset) =>
-          stub.historyBody(epoch, offset),
-        );
-        if (read === null) throw new TypeError(`shard ${origin}'s history is not a history read`);
-        return read;
-      },
-    };
+    const { directory } = this;
+    return historyReads(
+      this.address.index,
+      local,
+      (index) => this.stub(index),
+      () => (directory !== null ? directory.origins() : this.toDirectory((stub) => stub.historyOrigins())),
+    );
   }
 
   /** A count the directory did not get is sent again from the alarm, with backoff, until it does. */
@@ -204,10 +188,7 @@ export class Shard {
       await this.toDirectory((directory) => directory.report(this.address.index, this.stamps.reading(count, keys)));
       this.reportRetry.succeeded();
       // Out of the room with nothing owed: the shard keeps nothing in storage.
-      if (count === 0 && this.occupancy() === 0 && !this.relay.owes) {
-        this.ctx.storage.kv.delete(SHARDS_KEY);
-        this.list = null;
-      }
+      if (count === 0 && this.occupancy() === 0 && !this.relay.owes) this.stored.forget();
     } catch (error) {
       this.keys.restore(keys);
       logError("room_report_failed", error, { room: this.address.room, shard: this.address.index, count });
@@ -218,24 +199,6 @@ export class Shard {
   private async retryLinks(): Promise<void> {
     if (await this.relay.retry()) await this.linkRetry.later();
     else this.linkRetry.succeeded();
-  }
-
-  /** Calls the directory; its answer is left to the caller to validate. */
-  private async toDirectory(call: (directory: RoomStub) => Promise<unknown>): Promise<unknown> {
-    this.directoryStub ??= this.stub(DIRECTORY_SHARD);
-    try {
-      return await call(this.directoryStub);
-    } catch (error) {
-      // A stub that threw stays broken: the next call gets a fresh one.
-      this.directoryStub = null;
-      throw error;
-    }
-  }
-
-  /** The stored list, read from storage once per wake: `current` asks for it on every relayed batch. */
-  private storedList(): ShardList | null {
-    if (this.list === undefined) this.list = parseShardList(this.ctx.storage.kv.get(SHARDS_KEY));
-    return this.list;
   }
 
   private stub(index: number): RoomStub {
