@@ -58,14 +58,20 @@ export class Joins {
 
   /** Lets the member in; a token that will expire asks for a wake at its `exp`; `presence`: an admission's snapshot. */
   private accept(ticket: JoinTicket, presence?: unknown): Response {
-    const { ctx, members, history, expiry } = this.ports;
+    const { ctx, members, history, expiry, acks } = this.ports;
     const { response, socket } = members.accept(ticket);
     this.ports.presence.accepted(socket, ticket, presence);
     ctx.waitUntil(expiry.joined(ticket.access.expires));
     history.configure(ticket.history);
     if (ticket.position !== null) {
       const sources = this.ports.shard().historySources((query) => history.read(query));
-      history.join(socket, ticket.position, sources);
+      const identity = ticket.acks;
+      history.join(
+        socket,
+        ticket.position,
+        sources,
+        identity === null ? undefined : (catchUp) => acks.live(socket, identity, catchUp),
+      );
     }
     return response;
   }

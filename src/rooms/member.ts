@@ -15,6 +15,7 @@ import {
 import { type Access, OPEN_ACCESS } from "./access/gate";
 import { type MemberInfo, parseInfo } from "./access/info";
 import { MAX_SUBJECT_LENGTH } from "./access/token";
+import { MAX_IDENTITY_LENGTH } from "./acks/identity";
 import { CLIENT_ID_PATTERN } from "./client-id";
 import { type JoinKeys, joinKeys, parseJoinKeys } from "./shards/member-keys";
 import { isIntegerIn, isRecord } from "./validate";
@@ -51,6 +52,8 @@ export interface JoinTicket {
   readonly watch: boolean;
   /** Users presence lists at most (`ROOM_PRESENCE_MAX`). */
   readonly presenceMax: number;
+  /** Joined with `&acks=1`: who it is to the room's deduplication (acks/identity.ts). Null: no acks. */
+  readonly acks: string | null;
 }
 
 /** Who a member is in presence: its token's `sub`, else its `?client=`; null: counted, not listed. */
@@ -101,6 +104,8 @@ export interface Member {
   readonly client: string | null;
   /** Watches presence (`?presence=1`). */
   readonly watch: boolean;
+  /** Joined with `&acks=1`: its messages carry ids and are acked; its identity. Null: no acks. */
+  readonly acks: string | null;
 }
 
 /** The ticket for a join under `config`, from address key `address` (null: unknown). */
@@ -112,6 +117,7 @@ export function joinTicket(
   position: PositionRequest | null = null,
   address: string | null = null,
   presence: { readonly client: string | null; readonly watch: boolean } = { client: null, watch: false },
+  acks: string | null = null,
 ): JoinTicket {
   const { client, watch } = presence;
   // An open room's `?client=` is unverified: it names a user in presence, and no cap counts it.
@@ -125,6 +131,7 @@ export function joinTicket(
     presenceMax: config.roomPresenceMax,
     access,
     position,
+    acks,
     history: { messages: config.historyMessages, seconds: config.historySeconds },
     echo,
     protocol,
@@ -137,7 +144,7 @@ export function joinTicket(
 
 /** The member a ticket admits. */
 export function memberFrom(ticket: JoinTicket, id: string, joinedAt: number): Member {
-  const { echo, maxMessageBytes, maxMessagesPerSecond, access, position, client, watch } = ticket;
+  const { echo, maxMessageBytes, maxMessagesPerSecond, access, position, client, watch, acks } = ticket;
   return {
     client,
     watch,
@@ -149,6 +156,7 @@ export function memberFrom(ticket: JoinTicket, id: string, joinedAt: number): Me
     ...access,
     positioned: position !== null,
     floors: null,
+    acks,
   };
 }
 
@@ -176,7 +184,10 @@ export function parseJoinTicket(header: string | null): JoinTicket | null {
   if (position === undefined || history === null || keys === null) return null;
   const { client, watch, presenceMax } = value;
   if (!isClient(client) || typeof watch !== "boolean" || !isIntegerIn(presenceMax, 0, MAX_ROOM_PRESENCE)) return null;
+  const acks = parseAcks(value.acks);
+  if (acks === undefined) return null;
   return {
+    acks,
     client,
     watch,
     presenceMax,
@@ -206,11 +217,14 @@ export function parseMember(value: unknown): Member | null {
   const { positioned } = value;
   const floors = value.floors === null ? null : parseFloors(value.floors);
   if (typeof positioned !== "boolean" || floors === undefined) return null;
-  // Attachments from before presence have neither field.
+  // Attachments from before presence have neither field, nor from before acks its own.
   const client = value.client ?? null;
   const watch = value.watch ?? false;
   if (!isClient(client) || typeof watch !== "boolean") return null;
-  return { id, joinedAt, echo, maxMessageBytes, maxMessagesPerSecond, ...access, positioned, floors, client, watch };
+  const acks = value.acks === undefined ? null : parseAcks(value.acks);
+  if (acks === undefined) return null;
+  const fields = { id, joinedAt, echo, maxMessageBytes, maxMessagesPerSecond, ...access, positioned, floors };
+  return { ...fields, client, watch, acks };
 }
 
 /** A history window from a ticket or a call, or null when it is not one. */
@@ -219,6 +233,12 @@ export function parseHistoryWindow(value: unknown): HistoryWindow | null {
   const { messages, seconds } = value;
   if (!isIntegerIn(messages, 0, MAX_HISTORY_MESSAGES) || !isIntegerIn(seconds, 1, MAX_HISTORY_SECONDS)) return null;
   return { messages, seconds };
+}
+
+/** An acks identity: null for none, undefined when malformed. */
+function parseAcks(value: unknown): string | null | undefined {
+  if (value === null) return null;
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_IDENTITY_LENGTH ? value : undefined;
 }
 
 /** A ticket's position request: null for none, undefined when malformed. */

@@ -14,4 +14,7 @@ export interface RelayMeta {
   readonly time: number;
   readonly sender: string;
   readonly via: "http" | null;
+  /** The id it was sent with (`&acks=1`, `Idempotency-Key`), and who sent it so (history/sent-ids.ts). */
+  readonly id?: string;
+  readonly identity?: string;
 }

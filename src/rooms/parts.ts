@@ -3,6 +3,7 @@
  * watch on expiring tokens, its place among the room's objects, and the count report.
  */
 import type { TokenExpiry } from "./access/expiry";
+import type { Acks } from "./acks/acks";
 import type { RoomHistory } from "./history/room-history";
 import type { Members } from "./members";
 import type { RoomPresence } from "./presence/room-presence";
@@ -12,6 +13,8 @@ export interface RoomParts {
   readonly ctx: DurableObjectState;
   readonly members: Members;
   readonly history: RoomHistory;
+  /** Acks and deduplication for members that joined with `&acks=1`. */
+  readonly acks: Acks;
   readonly expiry: TokenExpiry;
   /** Who is here, for members that watch (./presence/). */
   readonly presence: RoomPresence;

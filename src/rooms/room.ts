@@ -11,6 +11,7 @@ import { refusedSocket } from "../http/refused-socket";
 import { type LogFields, logError, logEvent } from "../log";
 import { CLOSE_INTERNAL_ERROR, CLOSE_TOKEN_REFUSED, closeReplyFor } from "../protocol/close-codes";
 import { TOKEN_EXPIRED_REASON, TokenExpiry } from "./access/expiry";
+import { Acks } from "./acks/acks";
 import { Alarms } from "./alarms";
 import type { HistoryQuery } from "./history/catch-up";
 import { parsePosition } from "./history/position";
@@ -29,8 +30,14 @@ import { type JoinKeys, parseJoinKeys } from "./shards/member-keys";
 import { parseShardList, type ShardList, shardStub } from "./shards/names";
 import { type LargeRelay, parseLargeRelay, parseRelayBatch, type RelayBatch } from "./shards/relay-messages";
 import { Shard } from "./shards/shard";
-import { Traffic } from "./traffic";
-import { isIntegerIn } from "./validate";
+import { type Stored, Traffic } from "./traffic";
+import { isIntegerIn, isRecord, parseSentId } from "./validate";
+
+/** A publish's `Idempotency-Key`, with who published it. */
+interface SentKey {
+  readonly identity: string;
+  readonly id: string;
+}
 
 /** The keep-alive pair the runtime answers itself, so a member's keep-alives never wake the room. */
 export const KEEPALIVE_REQUEST = "ping";
@@ -72,11 +79,18 @@ export class Room extends DurableObject<Env> {
     (index) => shardStub(this.env.ROOMS, this.shard.address.room, index),
     this.alarms,
   );
+  private readonly acks = new Acks(
+    this.history,
+    this.members,
+    (socket, id, data) => this.traffic.withId(socket, id, data),
+    () => this.ctx.id.name,
+  );
   private readonly parts: RoomParts = {
     presence: this.presence,
     ctx: this.ctx,
     members: this.members,
     history: this.history,
+    acks: this.acks,
     expiry: this.expiry,
     shard: () => this.shard,
     countChanged: () => this.countChanged([]),
@@ -138,12 +152,14 @@ export class Room extends DurableObject<Env> {
    * Shard 0: a message published over HTTP (`POST /rooms/:name`, checked by the Worker),
    * to every member on every object, as if a member had sent it.
    */
-  publish(message: Payload, sender: string, window: HistoryWindow): void {
+  publish(message: Payload, sender: string, window: HistoryWindow, key: SentKey | null = null): Stored | null {
     const history = parseHistoryWindow(window);
+    const sent = key === null ? undefined : isRecord(key) ? (parseSentId(key.id, key.identity) ?? null) : null;
     if ((typeof message !== "string" && !(message instanceof ArrayBuffer)) || typeof sender !== "string" || !history)
       throw new TypeError("malformed publish");
+    if (sent === null) throw new TypeError("malformed publish key");
     this.history.configure(history);
-    this.traffic.published(message, sender);
+    return this.traffic.published(message, sender, sent);
   }
 
   /** Any shard: its own history, for a catch-up elsewhere (async as every call between objects is). */
@@ -241,6 +257,7 @@ export class Room extends DurableObject<Env> {
   override async webSocketClose(socket: WebSocket, code: number, reason: string, wasClean: boolean): Promise<void> {
     const member = this.members.forget(socket);
     this.history.delivery.forget(socket);
+    this.acks.forget(socket);
     // CLOSED: we sent the first close frame and this is the answer; nothing is owed.
     // Otherwise the peer started it, and for hibernatable sockets the runtime leaves
     // the answer to us (checked on compat date 2026-11-01: CLOSING here, nothing sent).
@@ -258,6 +275,7 @@ export class Room extends DurableObject<Env> {
   override webSocketError(socket: WebSocket, error: unknown): Promise<void> | undefined {
     const member = this.members.forget(socket);
     this.history.delivery.forget(socket);
+    this.acks.forget(socket);
     logError("room_socket_error", error, { ...this.where(), socket: member?.id });
     return this.countChanged([socket]);
   }

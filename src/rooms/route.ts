@@ -16,6 +16,7 @@ import { logError } from "../log";
 import { CLOSE_FORBIDDEN, CLOSE_INTERNAL_ERROR, CLOSE_TOKEN_REFUSED } from "../protocol/close-codes";
 import { roomProtocol } from "./access/carrier";
 import { decide, refusal } from "./access/gate";
+import { memberIdentity, publishKey, wantsAcks } from "./acks/identity";
 import { parseClientId } from "./client-id";
 import { parseJoinPosition, parsePageRequest } from "./history/request";
 import { joinTicket } from "./member";
@@ -23,6 +24,7 @@ import { parseEchoFlag, parseRoomPath, ROOM_NAME_PATTERN } from "./name";
 import { parsePresenceFlag } from "./presence/request";
 import { presence, presencePath } from "./presence/route";
 import { readPublication } from "./publish";
+import type { Room } from "./room";
 import type { RoomCount } from "./shards/directory-answers";
 import { joinRoom } from "./shards/join";
 import { DIRECTORY_SHARD, shardStub } from "./shards/names";
@@ -41,6 +43,10 @@ export interface Published {
   readonly room: string;
   readonly type: "text" | "binary";
   readonly bytes: number;
+  /** With history on: where the message is in the room's history (the first one's, for a repeat). */
+  readonly position?: string;
+  /** With history on: true when `Idempotency-Key` named a message already published, not delivered again. */
+  readonly duplicate?: boolean;
 }
 
 const HISTORY_PATH = /^\/rooms\/([^/]+)\/history$/;
@@ -68,6 +74,8 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
     const protocol = roomProtocol(request.headers.get("Sec-WebSocket-Protocol"), config.subprotocols);
     const flag = parseEchoFlag(url.searchParams);
     if (!flag.ok) return textResponse(400, flag.reason);
+    const acks = wantsAcks(url.searchParams, config);
+    if (!acks.ok) return textResponse(400, acks.reason);
     const position = parseJoinPosition(url.searchParams, config);
     if (!position.ok) return textResponse(400, position.reason);
     const client = parseClientId(url.searchParams);
@@ -82,10 +90,18 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
       const code = decision.status === 403 ? CLOSE_FORBIDDEN : CLOSE_TOKEN_REFUSED;
       return refusedSocket(code, decision.problem, protocol);
     }
-    const ticket = joinTicket(config, flag.echo, protocol, decision.access, position.value, addressKey(request), {
-      client: client.client,
-      watch: watch.value,
-    });
+    const identity = acks.value ? memberIdentity(url.searchParams, decision.access.sub) : null;
+    if (identity?.ok === false) return textResponse(400, identity.reason);
+    const ticket = joinTicket(
+      config,
+      flag.echo,
+      protocol,
+      decision.access,
+      position.value,
+      addressKey(request),
+      { client: client.client, watch: watch.value },
+      identity?.value,
+    );
     try {
       return await joinRoom(env.ROOMS, room, ticket);
     } catch (error) {
@@ -132,17 +148,26 @@ async function publish(
   if (limited !== null) return limited;
   const decision = await decide(config.roomAuth, request, url, room, true);
   if (!decision.ok) return refusal(decision);
+  const key = publishKey(request.headers, config, decision.access.sub);
+  if (!key.ok) return textResponse(400, key.reason);
   const publication = await readPublication(request, config);
   if (!publication.ok) return publication.response;
   const { message, size } = publication;
+  let stored: Awaited<ReturnType<Room["publish"]>>;
   try {
     const sender = decision.access.sub ?? "http";
-    await shardStub(env.ROOMS, room, DIRECTORY_SHARD).publish(message, sender, windowOf(config));
+    // Keyed or not, a publish enters at shard 0: a repeat is found there, at no further call.
+    stored = await shardStub(env.ROOMS, room, DIRECTORY_SHARD).publish(message, sender, windowOf(config), key.value);
   } catch (error) {
     logError("room_unreachable", error, { room });
     return textResponse(503, UNAVAILABLE, { "Retry-After": "1" });
   }
-  const published: Published = { room, type: typeof message === "string" ? "text" : "binary", bytes: size };
+  const published: Published = {
+    room,
+    type: typeof message === "string" ? "text" : "binary",
+    bytes: size,
+    ...(stored ?? {}),
+  };
   return Response.json(published, { status: 202, headers: cors });
 }
 

@@ -14,6 +14,7 @@ import {
 } from "../protocol/close-codes";
 import { messageBytes } from "../protocol/frames";
 import { TOKEN_EXPIRED_REASON, TokenExpiry } from "./access/expiry";
+import { ackPosition } from "./history/room-history";
 import type { LiveEntry } from "./history/store";
 import type { Payload, RelayMeta } from "./message";
 import type { RoomParts } from "./parts";
@@ -33,6 +34,14 @@ interface Origin {
   readonly echo: boolean;
   /** "http": published with `POST /rooms/:name`. */
   readonly via: "http" | null;
+  /** Sent with an id (`&acks=1`, `Idempotency-Key`): kept with it, and acked to `socket`. */
+  readonly sent?: { readonly identity: string; readonly id: string };
+}
+
+/** A publish's answer with history on: the message's position, and whether it was a repeat. */
+export interface Stored {
+  readonly position: string;
+  readonly duplicate: boolean;
 }
 
 export class Traffic {
@@ -56,14 +65,34 @@ export class Traffic {
     } else if (!members.withinRate(member)) {
       const reason = `rate limit: over ${member.maxMessagesPerSecond} messages per second`;
       members.close(socket, CLOSE_POLICY_VIOLATION, reason);
+    } else if (member.acks !== null) {
+      this.ports.acks.received(socket, member.acks, message);
     } else {
       this.originate(message, size, { socket, sender: member.sub ?? member.id, echo: member.echo, via: null });
     }
   }
 
-  /** A message published over HTTP, as if a member had sent it. */
-  published(message: Payload, sender: string): void {
-    this.originate(message, messageBytes(message), { socket: null, sender, echo: false, via: "http" });
+  /** An acks member's new message, out of its frame (acks/acks.ts): stored with its id, acked, delivered. */
+  withId(socket: WebSocket, id: string, message: Payload): void {
+    const member = this.ports.members.memberOf(socket);
+    if (member === null || member.acks === null) return;
+    const sent = { identity: member.acks, id };
+    const origin = { socket, sender: member.sub ?? member.id, echo: member.echo, via: null, sent };
+    this.originate(message, messageBytes(message), origin);
+  }
+
+  /** A message published over HTTP, as if a member had sent it; one with a key the room has is not again. */
+  published(message: Payload, sender: string, sent?: { identity: string; id: string }): Stored | null {
+    const first = sent === undefined ? null : this.ports.history.sentAt(sent.identity, sent.id);
+    if (first !== null) return { position: first, duplicate: true };
+    const entry = this.originate(message, messageBytes(message), {
+      socket: null,
+      sender,
+      echo: false,
+      via: "http",
+      sent,
+    });
+    return entry === null ? null : { position: ackPosition(entry.origin, entry), duplicate: false };
   }
 
   /** Another object's members' messages, in the order it received them. */
@@ -90,23 +119,27 @@ export class Traffic {
    * A message entering the room at this object: to its members at once, and to every
    * other shard through its link. Every way into the room comes through here.
    */
-  private originate(message: Payload, size: number, origin: Origin): void {
+  private originate(message: Payload, size: number, origin: Origin): LiveEntry | null {
     // Written first: the runtime holds every frame sent after it until the write is stored.
     let entry: LiveEntry | null;
     try {
-      entry = this.ports.history.enter(message, origin.sender, origin.via);
+      entry = this.ports.history.enter(message, origin.sender, origin.via, origin.sent);
     } catch (error) {
-      // Not stored, so sent nowhere; a publish's caller hears of it from the Worker (503).
+      // Not stored, so sent nowhere (and never acked); a publish's caller hears of it from the Worker (503).
       if (origin.socket === null) throw error;
       logError("room_history_write_failed", error, { room: this.ports.ctx.id.name });
       this.ports.members.close(origin.socket, CLOSE_INTERNAL_ERROR, HISTORY_WRITE_FAILED_REASON);
-      return;
+      return null;
     }
+    // The ack goes before the message itself or anything later reaches its sender.
+    if (origin.sent !== undefined && origin.socket !== null && entry !== null)
+      this.ports.acks.ack(origin.socket, origin.sent.id, entry);
     this.deliver(entry, message, size, origin.socket, origin.echo);
     // Not returned: the runtime holds a socket's next message until the handler's promise settles.
     // Calls in flight keep the object from eviction (compatibility date 2026-10-01 on); waitUntil says so.
     const relayed = this.ports.shard().relay.send(message, origin.sender, entry === null ? undefined : metaOf(entry));
     if (relayed !== undefined) this.ports.ctx.waitUntil(relayed);
+    return entry;
   }
 
   /** To this object's members: in an envelope to positioned ones when the message is in history. */
@@ -125,6 +158,7 @@ export class Traffic {
 
 /** What a relay carries of an entry, beside its bytes. */
 function metaOf(entry: LiveEntry): RelayMeta {
-  const { epoch, offset, time, sender, via } = entry;
-  return { epoch, offset, time, sender, via };
+  const { epoch, offset, time, sender, via, id, identity } = entry;
+  const meta = { epoch, offset, time, sender, via };
+  return id === undefined || identity === undefined ? meta : { ...meta, id, identity };
 }

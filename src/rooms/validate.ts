@@ -12,3 +12,11 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function isIntegerIn(value: unknown, min: number, max: number): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
 }
+
+/** A message's id and who sent it so, as another object hands them: both, or neither (undefined); null when malformed. */
+export function parseSentId(id: unknown, identity: unknown): { id: string; identity: string } | undefined | null {
+  if (id === undefined && identity === undefined) return undefined;
+  if (typeof id !== "string" || id.length === 0 || id.length > 64) return null;
+  if (typeof identity !== "string" || identity.length === 0 || identity.length > 256) return null;
+  return { id, identity };
+}

@@ -137,6 +137,11 @@ export class PositionedDelivery {
     );
   }
 
+  /** Whether the member is still catching up (live messages held for it). */
+  catchingUp(socket: WebSocket): boolean {
+    return this.held.has(socket);
+  }
+
   /** The member left while catching up. */
   forget(socket: WebSocket): void {
     this.held.take(socket);

@@ -30,14 +30,17 @@ export interface EnvelopeHeader {
   readonly time: number;
   /** "http": published with `POST /rooms/:name`. */
   readonly via?: "http";
+  /** The id it was sent with (`&acks=1` or `Idempotency-Key`), so receivers can deduplicate too. */
+  readonly id?: string;
 }
 
 /** The bytes that say how long a binary envelope's header is. */
 export const HEADER_LENGTH_BYTES = 4;
 
 export function headerOf(entry: Entry, position: string): EnvelopeHeader {
-  const header = { type: "message" as const, position, sender: entry.sender, time: entry.time };
-  return entry.via === "http" ? { ...header, via: "http" } : header;
+  const header: EnvelopeHeader = { type: "message", position, sender: entry.sender, time: entry.time };
+  const via = entry.via === "http" ? { ...header, via: "http" as const } : header;
+  return entry.id === undefined ? via : { ...via, id: entry.id };
 }
 
 /** The frame a positioned member receives for `entry`. */

@@ -5,7 +5,7 @@
  * it is sent (a value between objects is capped at 32 MiB).
  */
 import type { Payload } from "../message";
-import { isIntegerIn, isRecord } from "../validate";
+import { isIntegerIn, isRecord, parseSentId } from "../validate";
 import { bodyFrom, isLarge, largeBody } from "./body";
 import type { HistoryQuery, HistoryRead } from "./catch-up";
 import { EPOCH_PATTERN } from "./position";
@@ -22,6 +22,9 @@ export interface WireEntry {
   readonly data: Payload | null;
   readonly size?: number;
   readonly text?: boolean;
+  /** The id it was sent with, and who sent it so (./sent-ids.ts). */
+  readonly id?: string;
+  readonly identity?: string;
 }
 
 /** A `HistoryRead` as it crosses between objects. */
@@ -54,11 +57,12 @@ export function parseHistoryQuery(value: unknown): LimitedQuery | null {
 export function toWire(read: HistoryRead): WireRead {
   return {
     extent: read.extent,
-    entries: read.entries.map(({ offset, time, sender, via, data }) =>
-      isLarge(data)
-        ? { offset, time, sender, via, data: null, size: data.size, text: data.text }
-        : { offset, time, sender, via, data },
-    ),
+    entries: read.entries.map(({ offset, time, sender, via, data, id, identity }) => {
+      const sent = id === undefined || identity === undefined ? {} : { id, identity };
+      return isLarge(data)
+        ? { offset, time, sender, via, data: null, size: data.size, text: data.text, ...sent }
+        : { offset, time, sender, via, data, ...sent };
+    }),
   };
 }
 
@@ -87,7 +91,17 @@ function parseEntry(value: unknown, origin: number, epoch: string, fetchBody: Fe
   const { offset, time, sender, via, data, size, text } = value;
   if (!isIntegerIn(offset, 1, MAX) || !isIntegerIn(time, 0, MAX) || typeof sender !== "string") return null;
   if (via !== null && via !== "http") return null;
-  const fields = { origin, epoch, offset, time, sender, via: via === "http" ? ("http" as const) : null };
+  const sent = parseSentId(value.id, value.identity);
+  if (sent === null) return null;
+  const fields = {
+    origin,
+    epoch,
+    offset,
+    time,
+    sender,
+    via: via === "http" ? ("http" as const) : null,
+    ...(sent ?? {}),
+  };
   if (typeof data === "string" || data instanceof ArrayBuffer) return { ...fields, data };
   if (data !== null || !isIntegerIn(size, 0, MAX) || typeof text !== "boolean") return null;
   const body = largeBody(size, text, async () => {

@@ -13,8 +13,9 @@ import { type CatchUp, type HistoryRead, type HistorySources, lastMessages, resu
 import { bounded, CATCH_UP_TIMEOUT_REASON, ReadTimeoutError } from "./deadline";
 import { type CloseMember, PositionedDelivery, type SendTo } from "./delivery";
 import { historyPage } from "./page";
-import { type Position, parsePosition } from "./position";
+import { encodePosition, type Position, parsePosition } from "./position";
 import type { LimitedQuery } from "./read";
+import { type Identity, SentIds } from "./sent-ids";
 import { SharedReads } from "./shared-reads";
 import { type Entry, EPOCH_KEY, type Extent, HistoryStore, idleExtent, type LiveEntry } from "./store";
 
@@ -28,6 +29,7 @@ export const CATCH_UP_FAILED_REASON = "could not read the room's history; rejoin
 
 export class RoomHistory {
   private store: HistoryStore | null = null;
+  private sentIds: SentIds | null = null;
   private window: HistoryWindow | null = null;
   /** A sweep is due in this life of the object: no need to ask again with each message. */
   private sweepAsked = false;
@@ -52,7 +54,10 @@ export class RoomHistory {
     const current = this.current();
     if (current?.messages === window.messages && current.seconds === window.seconds) return;
     // Turned off: what was kept while it was on is deleted now (no sweep would come for it).
-    if (window.messages === 0 && current !== null && current.messages > 0) this.open()?.clear();
+    if (window.messages === 0 && current !== null && current.messages > 0) {
+      this.open()?.clear();
+      this.ids().sweep(Number.MAX_SAFE_INTEGER);
+    }
     this.window = window;
     this.store = null;
     // With history off, nothing is written at all (but the offset, kept by `clear`).
@@ -64,12 +69,24 @@ export class RoomHistory {
       this.ctx.storage.kv.delete(EPOCH_KEY);
   }
 
-  /** Writes a message entering the room here; null with history off. */
-  enter(data: Payload, sender: string, via: "http" | null): LiveEntry | null {
+  /** Writes a message entering the room here (with the id it was sent with, in the same transaction); null with history off. */
+  enter(
+    data: Payload,
+    sender: string,
+    via: "http" | null,
+    sent?: { identity: Identity; id: string },
+  ): LiveEntry | null {
     const store = this.open();
     if (store === null) return null;
     const now = Date.now();
-    const entry = store.append(data, sender, via, now);
+    const entry =
+      sent === undefined
+        ? store.append(data, sender, via, now)
+        : this.ctx.storage.transactionSync(() => {
+            const stored = store.append(data, sender, via, now);
+            this.ids().record(sent.identity, sent.id, stored.offset, now, this.window?.messages ?? 0);
+            return { ...stored, ...sent };
+          });
     // One sweep asked for per life of the object (the alarm keeps asking while rows are left),
     // rather than a storage read for every message.
     if (!this.sweepAsked) {
@@ -79,17 +96,31 @@ export class RoomHistory {
     return entry;
   }
 
+  /** Where (identity, id) was stored here within the window, as its ack's position; null if it was not. */
+  sentAt(identity: Identity, id: string): string | null {
+    const store = this.open();
+    const sent = store === null ? null : this.ids().find(identity, id);
+    if (store === null || sent === null) return null;
+    return ackPosition(this.origin(), { epoch: store.epoch, offset: sent.offset, time: sent.time });
+  }
+
   /** A relayed message's place in its origin's history, as an entry. */
   relayed(origin: number, data: Payload, meta: RelayMeta | undefined): LiveEntry | null {
     return meta === undefined ? null : { origin, ...meta, data };
   }
 
-  /** A positioned member was let in: live messages wait while its catch-up is gathered and sent. */
-  join(socket: WebSocket, request: PositionRequest, sources: HistorySources): void {
+  /**
+   * A positioned member was let in: live messages wait while its catch-up is gathered and sent;
+   * `live` hears of the catch-up once the member is live.
+   */
+  join(socket: WebSocket, request: PositionRequest, sources: HistorySources, live?: (catchUp: CatchUp) => void): void {
     this.delivery.hold(socket);
     const joinedAt = Date.now();
     const work = this.catchUp(request, this.shared.over(bounded(sources)), joinedAt)
-      .then((catchUp) => this.delivery.caughtUp(socket, catchUp))
+      .then((catchUp) => {
+        this.delivery.caughtUp(socket, catchUp);
+        live?.(catchUp);
+      })
       .catch((error: unknown) => {
         this.delivery.forget(socket);
         logError("room_catch_up_failed", error, { room: this.ctx.id.name });
@@ -112,7 +143,7 @@ export class RoomHistory {
         : "newerThan" in query
           ? store.newerThan(query.newerThan, limit, now)
           : lastAndFrom(store, query, limit, now);
-    return { extent: store.extent(now), entries };
+    return { extent: store.extent(now), entries: this.ids().attach(entries) };
   }
 
   /** The bytes of one large message kept here, for another object's replay. */
@@ -137,7 +168,9 @@ export class RoomHistory {
 
   private async sweep(): Promise<void> {
     const now = Date.now();
-    const expires = this.open()?.sweep(now) ?? null;
+    const store = this.open();
+    const expires = store?.sweep(now) ?? null;
+    if (store !== null) this.ids().sweep(now - (this.window?.seconds ?? 0) * 1000);
     this.sweepAsked = expires !== null;
     if (expires !== null) await this.alarms.schedule("sweep", nextSweep(expires, now, this.window?.seconds ?? 0));
     // Empty, with nobody here: the window comes back with the next join; only offset and epoch stay.
@@ -157,12 +190,22 @@ export class RoomHistory {
     return this.window;
   }
 
+  private ids(): SentIds {
+    this.sentIds ??= new SentIds(this.ctx.storage.sql);
+    return this.sentIds;
+  }
+
   private open(): HistoryStore | null {
     const window = this.current();
     if (window === null || window.messages === 0) return null;
     this.store ??= new HistoryStore(this.ctx.storage, this.origin(), window);
     return this.store;
   }
+}
+
+/** An ack's position: the message's own place, its origin's mark alone (opaque like every position). */
+export function ackPosition(origin: number, at: { epoch: string; offset: number; time: number }): string {
+  return encodePosition({ time: at.time, marks: new Map([[origin, { epoch: at.epoch, offset: at.offset }]]) });
 }
 
 /** The last `query.last` messages and every one from the time `query.from` on, each once, oldest first. */

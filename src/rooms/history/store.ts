@@ -39,6 +39,10 @@ export interface Entry {
   readonly via: "http" | null;
   /** The message, or (over `INLINE_BYTES`, as read) how to fetch it. */
   readonly data: Body;
+  /** The id it was sent with (`&acks=1`, `Idempotency-Key`), shown in envelopes. */
+  readonly id?: string;
+  /** Who sent it with that id (./sent-ids.ts): for the room's own use, never shown. */
+  readonly identity?: string;
 }
 
 /** An entry with its message at hand: as written, as relayed, or once fetched. */

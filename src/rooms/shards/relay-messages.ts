@@ -4,7 +4,7 @@
  */
 import { EPOCH_PATTERN } from "../history/position";
 import type { Payload, RelayMeta } from "../message";
-import { isIntegerIn, isRecord } from "../validate";
+import { isIntegerIn, isRecord, parseSentId } from "../validate";
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
@@ -79,5 +79,7 @@ function parseRelayMeta(value: unknown): RelayMeta | null {
   if (!isIntegerIn(offset, 1, MAX) || !isIntegerIn(time, 0, MAX)) return null;
   if (typeof sender !== "string" || sender.length === 0 || sender.length > 128) return null;
   if (via !== null && via !== "http") return null;
-  return { epoch, offset, time, sender, via };
+  const sent = parseSentId(value.id, value.identity);
+  if (sent === null) return null;
+  return { epoch, offset, time, sender, via, ...(sent ?? {}) };
 }

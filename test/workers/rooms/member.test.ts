@@ -21,6 +21,7 @@ const ticket: JoinTicket = {
   client: null,
   watch: false,
   presenceMax: 1000,
+  acks: null,
 };
 
 describe("joinTicket", () => {
@@ -99,6 +100,7 @@ describe("members", () => {
       floors: null,
       client: null,
       watch: false,
+      acks: null,
     });
   });
 
@@ -107,6 +109,13 @@ describe("members", () => {
     const member = memberFrom({ ...ticket, access }, "id-2", 1_700_000_000_000);
     expect(member).toMatchObject(access);
     expect(parseMember(structuredClone(member))).toEqual(member);
+  });
+
+  it("with acks, keep their identity; one from before acks reads as without", () => {
+    const member = memberFrom({ ...ticket, acks: "client:c1" }, "id-3", 1_700_000_000_000);
+    expect(parseMember(structuredClone(member))).toMatchObject({ acks: "client:c1" });
+    const { acks: _, ...older } = member;
+    expect(parseMember(structuredClone(older))).toMatchObject({ acks: null });
   });
 
   it("read back from an attachment unchanged", () => {

@@ -277,9 +277,15 @@ describe("POST /rooms/:name", () => {
     const jwt = await token({ rooms: [room], write: true, sub: "backend" });
     const text = await post(room, jwt, "héllo", "text/plain; charset=utf-8", SHARDED);
     expect(text.status).toBe(202);
-    expect(await text.json()).toEqual({ room, type: "text", bytes: 6 });
+    expect(await text.json()).toEqual({ room, type: "text", bytes: 6, position: expect.any(String), duplicate: false });
     const binary = await post(room, jwt, new Uint8Array([0, 1, 255]), "application/octet-stream", SHARDED);
-    expect(await binary.json()).toEqual({ room, type: "binary", bytes: 3 });
+    expect(await binary.json()).toEqual({
+      room,
+      type: "binary",
+      bytes: 3,
+      position: expect.any(String),
+      duplicate: false,
+    });
     for (const received of await Promise.all(arriving)) {
       expect(received[0]).toBe("héllo");
       expect([...new Uint8Array(received[1] as ArrayBuffer)]).toEqual([0, 1, 255]);

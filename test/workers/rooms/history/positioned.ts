@@ -18,6 +18,8 @@ export interface Frame {
   readonly recovered?: boolean;
   readonly replayed?: number;
   readonly start?: string;
+  /** A message's id (sent with `&acks=1` or `Idempotency-Key`), or an ack's. */
+  readonly id?: string;
 }
 
 /** A member that keeps every frame it receives, parsed. */
