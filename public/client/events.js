@@ -39,6 +39,37 @@ export class RoomMessageEvent extends Event {
     this.time = header.time;
     /** "http": published with `POST /rooms/:name`; null: sent by a member. */
     this.via = header.via;
+    /** The id it was sent with (a RoomClient's `send`, `Idempotency-Key`); null without one. */
+    this.id = header.id;
+  }
+}
+
+/** The room stored a message `send` returned `id` for: it reaches every member, once. */
+export class AckEvent extends Event {
+  /** @param {string} id @param {string} position the message's place in the room's history */
+  constructor(id, position) {
+    super("ack");
+    this.id = id;
+    this.position = position;
+  }
+}
+
+/** A message still unacked when the client stopped for good: it may not have been stored. */
+export class FailedEvent extends Event {
+  /** @param {string} id @param {string} reason why the client stopped */
+  constructor(id, reason) {
+    super("failed");
+    this.id = id;
+    this.reason = reason;
+  }
+}
+
+/** The count of messages sent (or kept to send) and not yet acked changed. */
+export class PendingEvent extends Event {
+  /** @param {number} count */
+  constructor(count) {
+    super("pending");
+    this.count = count;
   }
 }
 
@@ -119,6 +150,9 @@ export class RoomErrorEvent extends Event {
  * @property {PresenceEvent} presence a snapshot of who is here (with `{ presence: true }`)
  * @property {MemberJoinEvent} join a user arrived (with `{ presence: true }`)
  * @property {MemberLeaveEvent} leave a user's last connection went (with `{ presence: true }`)
+ * @property {AckEvent} ack a message `send` accepted is stored
+ * @property {FailedEvent} failed a message still unacked when the client stopped for good
+ * @property {PendingEvent} pending the count of unacked messages changed
  */
 
 /** An EventTarget whose `on` types each listener's event from its name. */

@@ -2,8 +2,8 @@
 /**
  * The frames of a positioned room membership, read and checked (never trusted): the
  * `joined` frame, a text envelope (JSON with `data`), a binary envelope (a 4-byte
- * big-endian header length, the header's UTF-8 JSON, then the message's bytes) and the
- * room's `pong`. The contract is docs/rooms.md "History"; pure, no DOM.
+ * big-endian header length, the header's UTF-8 JSON, then the message's bytes), the ack
+ * of a message sent (`&acks=1`) and the room's `pong`. The contract is docs/rooms.md "History"; pure, no DOM.
  */
 
 /** The binary envelope's header length is this many bytes, big-endian, first. */
@@ -13,17 +13,20 @@ const PONG = "pong";
 
 // The frames as the wire carries them (JSON), before they are checked.
 /** @typedef {{ type: "joined", position: string, recovered: boolean, replayed: number, start?: string }} JoinedFrame */
-/** @typedef {{ type: "message", position: string, sender: string, time: number, via?: "http" }} EnvelopeHeader */
+/** @typedef {{ type: "message", position: string, sender: string, time: number, via?: "http", id?: string }} EnvelopeHeader */
+/** @typedef {{ type: "ack", id: string, position: string }} AckFrame the room stored the message sent with `id` */
 /** @typedef {EnvelopeHeader & { data: string }} TextEnvelope a text message; a binary one's header has no `data` */
 
 // What the client makes of them.
 /** @import { PresenceFrame } from "./presence.js" */
 /** @typedef {string | ArrayBuffer} Payload a text message, or a binary one's bytes (as a WebSocket's "arraybuffer") */
-/** @typedef {{ position: string, sender: string, time: number, via: "http" | null }} Header */
+/** @typedef {{ position: string, sender: string, time: number, via: "http" | null, id: string | null }} Header */
+/** @typedef {{ id: string, position: string }} Ack */
 /** @typedef {{ position: string, recovered: boolean, replayed: number, start: string | null }} Joined */
 /**
  * @typedef {{ kind: "joined", joined: Joined } | { kind: "message", data: Payload, header: Header }
- *   | { kind: "presence", presence: PresenceFrame } | { kind: "pong" } | { kind: "invalid", problem: string }} Frame
+ *   | { kind: "presence", presence: PresenceFrame } | { kind: "ack", ack: Ack } | { kind: "pong" }
+ *   | { kind: "invalid", problem: string }} Frame
  */
 
 import { readPresence } from "./presence.js";
@@ -44,6 +47,8 @@ export function readFrame(data, joining) {
     }
     const presence = readPresence(value);
     if (presence !== null) return { kind: "presence", presence };
+    const ack = parseAck(value);
+    if (ack !== null) return { kind: "ack", ack };
     const header = parseHeader(value);
     if (header === null || !isRecord(value) || typeof value.data !== "string")
       return invalid("a text frame that is not a message envelope");
@@ -90,8 +95,16 @@ function parseJoined(value) {
 /** The fields every message envelope carries. @param {unknown} value @returns {Header | null} */
 function parseHeader(value) {
   if (!isRecord(value) || value.type !== "message" || typeof value.position !== "string") return null;
-  const { position, sender, time, via } = value;
+  const { position, sender, time, via, id } = value;
   if (typeof sender !== "string" || typeof time !== "number" || !Number.isFinite(time)) return null;
   if (via !== undefined && via !== "http") return null;
-  return { position, sender, time, via: via === "http" ? via : null };
+  if (id !== undefined && typeof id !== "string") return null;
+  return { position, sender, time, via: via === "http" ? via : null, id: id ?? null };
+}
+
+/** @param {unknown} value @returns {Ack | null} */
+function parseAck(value) {
+  if (!isRecord(value) || value.type !== "ack") return null;
+  const { id, position } = value;
+  return typeof id === "string" && typeof position === "string" ? { id, position } : null;
 }

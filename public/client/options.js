@@ -16,7 +16,8 @@
  * @property {number} [growth] each failed attempt multiplies the delay by this; default 2
  * @property {number} [minUptimeMs] a membership that lasted this long resets the backoff; default 5000
  * @property {number} [connectTimeoutMs] from opening a socket to its `joined` frame; default 10000
- * @property {number} [maxQueued] sends kept while not joined; past it `send` returns false; default 100
+ * @property {number} [maxQueued] messages kept until acked (unsent plus unacked); past it `send` returns false;
+ *   default 100
  * @property {number} [maxRetries] failed attempts in a row before giving up; default Infinity
  * @property {boolean} [presence] follow who is here (`?presence=1`): the `presence` map and the
  *   `presence`, `join` and `leave` events; default false

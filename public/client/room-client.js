@@ -3,13 +3,19 @@
  * RoomClient: a room member that loses nothing. It joins positioned (`?history=N`, then
  * `?since=<last position>`), and after a close that invites it (close-policy.js) comes back
  * (backoff.js) and resumes after the last message delivered. It has a WebSocket's surface
- * (binary as ArrayBuffer), so it drops in where a socket was. No dependencies; browsers and
- * Node 22+. The entry of the package edge-echo-client: docs/client-module.md.
+ * (binary as ArrayBuffer), so it drops in where a socket was. Every message `send` accepts is
+ * kept until the room acks it (acks.js) and sent again after a reconnect: delivered once, or
+ * `failed` says so. No dependencies; browsers and Node 22+. The entry of the package edge-echo-client: docs/client-module.md.
  */
+
+import { Outbox, randomHex } from "./acks.js";
 import { Backoff } from "./backoff.js";
 import { nextStep, STOP_WHY } from "./close-policy.js";
 import {
+  AckEvent,
+  FailedEvent,
   JoinedEvent,
+  PendingEvent,
   ReconnectingEvent,
   RoomCloseEvent,
   RoomErrorEvent,
@@ -20,7 +26,7 @@ import { readFrame } from "./frames.js";
 import { Heartbeat } from "./heartbeat.js";
 import { withDefaults } from "./options.js";
 import { PresenceMap } from "./presence.js";
-import { outgoing, SendQueue } from "./send-queue.js";
+import { outgoing } from "./send-queue.js";
 
 // For the package's users: the events and their map, the frames' types (as read and as on the wire).
 export { closeAdvice } from "./close-policy.js";
@@ -54,7 +60,9 @@ export class RoomClient extends RoomEvents {
   #closing = false;
   /** @type {ReturnType<typeof setTimeout> | undefined} */ #timer;
   #backoff;
-  #queue;
+  #outbox;
+  /** Who this client is to the room's deduplication in an open room (`?client=`): kept across reconnects. */
+  #client = randomHex(16);
   #heartbeat = new Heartbeat();
   #presence = new PresenceMap();
   /** @type {0 | 1 | 3} 0 connecting or waiting to reconnect, 1 joined, 3 stopped: a WebSocket's numbers */
@@ -75,7 +83,7 @@ export class RoomClient extends RoomEvents {
     if (typeof url !== "function") this.url = String(url);
     this.#options = withDefaults(options);
     this.#backoff = new Backoff(this.#options);
-    this.#queue = new SendQueue(this.#options.maxQueued);
+    this.#outbox = new Outbox(this.#options.maxQueued);
     // After this task's code, so listeners added right after `new` hear every event.
     queueMicrotask(() => this.#connect());
   }
@@ -90,18 +98,24 @@ export class RoomClient extends RoomEvents {
     return this.#position;
   }
 
+  /** Messages `send` accepted that the room has not acked yet. */
+  get pending() {
+    return this.#outbox.size;
+  }
+
   /**
-   * Sends now when joined, else keeps it for the next join. False: stopped, or the queue is full.
-   * @param {string | ArrayBuffer | ArrayBufferView} data
+   * Sends now when joined, else keeps it for the next join; either way it is kept until acked.
+   * Returns the message's id (its `ack` and `failed` events name it), or false: stopped, or
+   * `maxQueued` messages are unacked.
+   * @param {string | ArrayBuffer | ArrayBufferView} data @returns {string | false}
    */
   send(data) {
-    if (this.readyState === RoomClient.CLOSED) return false;
-    const message = outgoing(data);
-    if (this.#joined && this.#socket !== null) {
-      this.#socket.send(message);
-      return true;
-    }
-    return this.#queue.push(message);
+    if (this.readyState === RoomClient.CLOSED || this.#closing) return false;
+    const kept = this.#outbox.add(outgoing(data));
+    if (kept === null) return false;
+    if (this.#joined && this.#socket !== null) this.#socket.send(kept.frame);
+    this.dispatchEvent(new PendingEvent(this.#outbox.size));
+    return kept.id;
   }
 
   /** Leaves the room for good; `close` follows once the socket has closed. @param {number} [code] @param {string} [reason] */
@@ -109,7 +123,6 @@ export class RoomClient extends RoomEvents {
     if (this.readyState === RoomClient.CLOSED || this.#closing) return;
     this.#closing = true;
     clearTimeout(this.#timer);
-    this.#queue.clear();
     if (this.#socket !== null && this.#socket.readyState < 2) this.#socket.close(code, reason);
     else queueMicrotask(() => this.#stop(code, reason, STOP_WHY.user));
   }
@@ -121,6 +134,9 @@ export class RoomClient extends RoomEvents {
     if (this.#position !== null) url.searchParams.set("since", this.#position);
     else url.searchParams.set("history", String(this.#options.history));
     if (this.#options.presence) url.searchParams.set("presence", "1");
+    url.searchParams.set("acks", "1");
+    // A `client` the URL names (a page's name for presence) is the identity; else one of its own.
+    if (!url.searchParams.has("client")) url.searchParams.set("client", this.#client);
     if (this.#options.getToken !== undefined) {
       if (this.#needToken) {
         try {
@@ -157,9 +173,15 @@ export class RoomClient extends RoomEvents {
     if (frame.kind === "joined") this.#join(frame.joined, resumed);
     else if (frame.kind === "message") {
       this.#position = frame.header.position;
+      // Its own message replayed after a drop: stored, though the ack was lost. Taken as the ack,
+      // so the position (now past it) never resumes somewhere that would not know it when resent.
+      const { id } = frame.header;
+      if (id !== null && this.#outbox.acked(id)) this.#acked(id, frame.header.position);
       this.dispatchEvent(new RoomMessageEvent(frame.data, frame.header));
     } else if (frame.kind === "presence") this.dispatchEvent(this.#presence.apply(frame.presence));
-    else if (frame.kind === "pong") this.dispatchEvent(new Event("pong"));
+    else if (frame.kind === "ack") {
+      if (this.#outbox.acked(frame.ack.id)) this.#acked(frame.ack.id, frame.ack.position);
+    } else if (frame.kind === "pong") this.dispatchEvent(new Event("pong"));
     else this.dispatchEvent(new RoomErrorEvent(frame.problem));
   }
 
@@ -175,10 +197,17 @@ export class RoomClient extends RoomEvents {
     this.dispatchEvent(new JoinedEvent(joined, resumed));
     const socket = this.#socket;
     if (socket === null) return;
-    this.#queue.drain((message) => socket.send(message));
+    // Whatever is unacked goes again, in order, before anything new: the room acks a repeat without delivering it.
+    for (const frame of this.#outbox.frames()) socket.send(frame);
     const { pingIntervalMs } = this.#options;
     if (pingIntervalMs > 0)
       this.#heartbeat.start(socket, pingIntervalMs, () => this.#drop(socket, PING_TIMEOUT_REASON));
+  }
+
+  /** @param {string} id @param {string} position */
+  #acked(id, position) {
+    this.dispatchEvent(new AckEvent(id, position));
+    this.dispatchEvent(new PendingEvent(this.#outbox.size));
   }
 
   /** A socket ended: come back, wait longer, ask for a token, or stop. @param {number} code @param {string} reason */
@@ -202,7 +231,9 @@ export class RoomClient extends RoomEvents {
     if (this.readyState === RoomClient.CLOSED) return;
     clearTimeout(this.#timer);
     this.readyState = RoomClient.CLOSED;
-    this.#queue.clear();
+    const unacked = this.#outbox.clear();
+    for (const id of unacked) this.dispatchEvent(new FailedEvent(id, why));
+    if (unacked.length > 0) this.dispatchEvent(new PendingEvent(0));
     this.dispatchEvent(new RoomCloseEvent(code, reason, why));
   }
 

@@ -79,12 +79,7 @@ export class Room extends DurableObject<Env> {
     (index) => shardStub(this.env.ROOMS, this.shard.address.room, index),
     this.alarms,
   );
-  private readonly acks = new Acks(
-    this.history,
-    this.members,
-    (socket, id, data) => this.traffic.withId(socket, id, data),
-    () => this.ctx.id.name,
-  );
+  private readonly acks = new Acks(this.history, (socket, id, data) => this.traffic.withId(socket, id, data));
   private readonly parts: RoomParts = {
     presence: this.presence,
     ctx: this.ctx,

@@ -8,12 +8,14 @@ import { logError } from "../log";
 import {
   CLOSE_FORBIDDEN,
   CLOSE_INTERNAL_ERROR,
+  CLOSE_INVALID_PAYLOAD,
   CLOSE_MESSAGE_TOO_BIG,
   CLOSE_POLICY_VIOLATION,
   CLOSE_TOKEN_REFUSED,
 } from "../protocol/close-codes";
 import { messageBytes } from "../protocol/frames";
 import { TOKEN_EXPIRED_REASON, TokenExpiry } from "./access/expiry";
+import { unwrap } from "./acks/frame";
 import { ackPosition } from "./history/room-history";
 import type { LiveEntry } from "./history/store";
 import type { Payload, RelayMeta } from "./message";
@@ -54,19 +56,23 @@ export class Traffic {
     if (socket.readyState !== WebSocket.OPEN) return;
     const member = members.memberOf(socket);
     if (member === null) return;
-    const size = messageBytes(message);
+    // An acks member's frame carries an id (acks/frame.ts): the limits apply to the message inside.
+    const sent = member.acks === null ? null : unwrap(message);
+    const size = messageBytes(sent?.ok === true ? sent.data : message);
     if (TokenExpiry.expired(member, Date.now())) {
       members.close(socket, CLOSE_TOKEN_REFUSED, TOKEN_EXPIRED_REASON);
     } else if (!member.write) {
       members.close(socket, CLOSE_FORBIDDEN, READ_ONLY_SENT_REASON);
+    } else if (sent?.ok === false) {
+      members.close(socket, CLOSE_INVALID_PAYLOAD, sent.reason);
     } else if (size > member.maxMessageBytes) {
       const reason = `message of ${size} bytes exceeds the ${member.maxMessageBytes}-byte limit`;
       members.close(socket, CLOSE_MESSAGE_TOO_BIG, reason);
     } else if (!members.withinRate(member)) {
       const reason = `rate limit: over ${member.maxMessagesPerSecond} messages per second`;
       members.close(socket, CLOSE_POLICY_VIOLATION, reason);
-    } else if (member.acks !== null) {
-      this.ports.acks.received(socket, member.acks, message);
+    } else if (sent?.ok === true && member.acks !== null) {
+      this.ports.acks.received(socket, member.acks, sent.id, sent.data);
     } else {
       this.originate(message, size, { socket, sender: member.sub ?? member.id, echo: member.echo, via: null });
     }

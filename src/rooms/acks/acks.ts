@@ -1,6 +1,6 @@
 /**
- * Acks in one room object, for members that joined with `&acks=1`: their frames
- * unwrapped into (id, message); a message whose (identity, id) the room already stored
+ * Acks in one room object, for members that joined with `&acks=1` (their frames
+ * unwrapped into (id, message) by the traffic's checks, ./frame.ts): a message whose (identity, id) the room already stored
  * within its window acked again with its first position and not stored or delivered
  * twice; the ack of a new one sent right after its write, before anything else reaches
  * that member (the runtime holds it until the write is stored). A first send asks no
@@ -9,40 +9,38 @@
  * unacked message always lies there (its ack would have come before any later message
  * of its object): the ids this identity stored elsewhere are learned from that replay.
  */
-import { logError } from "../../log";
-import { CLOSE_INTERNAL_ERROR, CLOSE_INVALID_PAYLOAD } from "../../protocol/close-codes";
 import type { CatchUp } from "../history/catch-up";
 import { ackPosition, type RoomHistory } from "../history/room-history";
 import type { Entry } from "../history/store";
-import type { Members } from "../members";
 import type { Payload } from "../message";
-import { ackFrame, unwrap } from "./frame";
+import { ackFrame } from "./frame";
 
-/** The close reason (with 1011) when a message could not be stored: it was not acked; send it again. */
-export const NOT_STORED_REASON = "could not store the message: it was not acked; reconnect and send it again";
+interface Sent {
+  readonly id: string;
+  readonly data: Payload;
+}
 
-/** Stores a new message sent with an id; throws when the write fails. */
+/** Stores a new message sent with an id, acks it and delivers it (a failed write closes the member 1011). */
 export type StoreWithId = (socket: WebSocket, id: string, data: Payload) => void;
 
 export class Acks {
-  /** Frames from members still catching up: handled once they are live, in order. */
-  private readonly waiting = new Map<WebSocket, Payload[]>();
+  /** Messages from members still catching up: handled once they are live, in order. */
+  private readonly waiting = new Map<WebSocket, Sent[]>();
   /** Per member, what its catch-up showed its identity stored at other objects: id → first position. */
   private readonly learned = new Map<WebSocket, Map<string, string>>();
 
   constructor(
     private readonly history: RoomHistory,
-    private readonly members: Members,
     private readonly store: StoreWithId,
-    private readonly room: () => string | undefined,
   ) {}
 
-  /** A frame from an acks member that passed the room's checks (token, size, rate). */
-  received(socket: WebSocket, identity: string, frame: Payload): void {
+  /** A message from an acks member, out of its frame, that passed the room's checks (token, frame, size, rate). */
+  received(socket: WebSocket, identity: string, id: string, data: Payload): void {
     const queued = this.waiting.get(socket);
-    if (queued !== undefined) queued.push(frame);
-    else if (this.history.delivery.catchingUp(socket)) this.waiting.set(socket, [frame]);
-    else this.handle(socket, identity, frame);
+    // Its catch-up may show this id stored elsewhere: it waits for it.
+    if (queued !== undefined) queued.push({ id, data });
+    else if (this.history.delivery.catchingUp(socket)) this.waiting.set(socket, [{ id, data }]);
+    else this.handle(socket, identity, { id, data });
   }
 
   /** Right after the write of a message sent with `id`: the ack, ahead of anything else to its sender. */
@@ -58,11 +56,11 @@ export class Acks {
       for (const { entry } of own) if (entry.id !== undefined) ids.set(entry.id, ackPosition(entry.origin, entry));
       this.learned.set(socket, ids);
     }
-    const frames = this.waiting.get(socket) ?? [];
+    const waiting = this.waiting.get(socket) ?? [];
     this.waiting.delete(socket);
-    for (const frame of frames) {
+    for (const sent of waiting) {
       if (socket.readyState !== WebSocket.OPEN) return;
-      this.handle(socket, identity, frame);
+      this.handle(socket, identity, sent);
     }
   }
 
@@ -72,23 +70,13 @@ export class Acks {
     this.learned.delete(socket);
   }
 
-  private handle(socket: WebSocket, identity: string, frame: Payload): void {
-    const sent = unwrap(frame);
-    if (!sent.ok) {
-      this.members.close(socket, CLOSE_INVALID_PAYLOAD, sent.reason);
-      return;
-    }
+  private handle(socket: WebSocket, identity: string, sent: Sent): void {
     const first = this.history.sentAt(identity, sent.id) ?? this.learned.get(socket)?.get(sent.id) ?? null;
     if (first !== null) {
       socket.send(ackFrame(sent.id, first));
       return;
     }
-    try {
-      this.store(socket, sent.id, sent.data);
-    } catch (error) {
-      // Nothing was stored or sent (the write threw before any delivery): no ack, and the member resends.
-      logError("room_message_not_stored", error, { room: this.room() });
-      this.members.close(socket, CLOSE_INTERNAL_ERROR, NOT_STORED_REASON);
-    }
+    // A write that fails closes the member 1011 (traffic.ts): no ack, and it resends.
+    this.store(socket, sent.id, sent.data);
   }
 }

@@ -176,14 +176,21 @@ describe("a member with acks=1", () => {
     },
   );
 
-  it("over the size limit or the rate keeps today's closes, and what was refused is never acked", async () => {
+  it("over the size limit (of the message, not its frame) or the rate keeps today's closes; what was refused is never acked", async () => {
     const room = freshRoom();
     const big = await joinAcked(room, "big", "history=0", { MAX_MESSAGE_BYTES: "64" });
     await big.frameCount(1);
+    // The limit is the message's, not the frame's: the id around it does not count.
+    sendText(big.socket, "m-0", "x".repeat(64));
+    await ackCount(big, 1);
     const closedBig = waitForClose(big.socket);
-    sendText(big.socket, "m-1", "x".repeat(100));
-    expect((await closedBig).code).toBe(1009);
-    expect(acksOf(big)).toEqual([]);
+    sendText(big.socket, "m-1", "x".repeat(65));
+    const event = await closedBig;
+    expect({ code: event.code, reason: event.reason }).toEqual({
+      code: 1009,
+      reason: "message of 65 bytes exceeds the 64-byte limit",
+    });
+    expect(acksOf(big).map(({ id }) => id)).toEqual(["m-0"]);
 
     const fast = await joinAcked(room, "fast", "history=0", { MAX_MESSAGES_PER_SECOND: "3" });
     await fast.frameCount(1);
