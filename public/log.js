@@ -27,8 +27,12 @@ const statsLine = byId("stats", HTMLElement);
  * @property {number} [size] bytes
  * @property {number} [rtt] ms
  * @property {boolean} [bad] shown in red: an unexpected close, a message out of order
+ * @property {string} [pending] a sent message's id: shown as pending until `settled` says it was acked
  */
-/** @typedef {{ label?: string, rtt?: number, bad?: boolean }} Details label: shown before the data (a file name) */
+/**
+ * @typedef {{ label?: string, rtt?: number, bad?: boolean, pending?: string }} Details label: shown
+ *   before the data (a file name); pending: the id of a sent message not yet acked
+ */
 
 const stats = { sent: 0, received: 0, rtts: 0, rttSum: 0, rttMin: Number.POSITIVE_INFINITY };
 /** @type {Entry[]} */
@@ -39,7 +43,7 @@ let frame = 0;
  * Logs a message and counts it: `sent` as sent, any other direction as received.
  * @param {string} dir @param {Payload} data @param {Details} [details]
  */
-export function logMessage(dir, data, { label, rtt, bad = false } = {}) {
+export function logMessage(dir, data, { label, rtt, bad = false, pending } = {}) {
   if (dir === "sent") stats.sent++;
   else stats.received++;
   if (rtt !== undefined) {
@@ -57,7 +61,27 @@ export function logMessage(dir, data, { label, rtt, bad = false } = {}) {
     text: label ? `${label} · ${preview}` : preview,
     rtt,
     bad,
+    pending,
   });
+}
+
+/** Ids settled before their row reached the DOM (rows are added once per frame): acked (true) or failed. */
+const settledEarly = new Map();
+
+/**
+ * A sent message's fate: acked (its row stops showing pending) or failed (its row turns red).
+ * @param {string} id @param {boolean} acked
+ */
+export function settled(id, acked) {
+  const li = log.querySelector(`li[data-id="${CSS.escape(id)}"]`);
+  if (li === null) settledEarly.set(id, acked);
+  else settle(li, acked);
+}
+
+/** @param {Element} li @param {boolean} acked */
+function settle(li, acked) {
+  li.classList.remove("pending");
+  if (!acked) li.classList.add("bad");
 }
 
 /** Logs a connection event (`info`). @param {string} text @param {boolean} [bad] */
@@ -99,6 +123,15 @@ function row(entry) {
   const li = document.createElement("li");
   li.className = entry.bad ? `${entry.dir} bad` : entry.dir;
   li.dataset.dir = entry.dir;
+  if (entry.pending !== undefined) {
+    li.dataset.id = entry.pending;
+    li.classList.add("pending");
+    const early = settledEarly.get(entry.pending);
+    if (early !== undefined) {
+      settledEarly.delete(entry.pending);
+      settle(li, early);
+    }
+  }
   cell(li, "time", formatTime(entry.time));
   cell(li, "dir", entry.dir);
   if (entry.dir !== "info") {

@@ -75,8 +75,9 @@ export function setupSender() {
 
 /** Sends, logs and awaits the answer, if a socket is open. @param {Payload} data @param {string} [label] */
 function sendAndLog(data, label) {
-  const conn = send(data);
-  if (!conn) return;
+  const sent = send(data);
+  if (!sent) return;
+  const { conn, id } = sent;
   const reply = expectedReply(conn.mode, data);
   if (reply !== undefined) {
     const waiting = pending.get(conn) ?? [];
@@ -84,7 +85,8 @@ function sendAndLog(data, label) {
     if (waiting.length > MAX_PENDING) waiting.shift();
     pending.set(conn, waiting);
   }
-  logMessage("sent", data, { label });
+  // A room client's message shows as pending until the room acks it (room-member.js).
+  logMessage("sent", data, { label, pending: id ?? undefined });
 }
 
 /**

@@ -6,7 +6,7 @@
  * page joins as a plain member on a WebSocket of its own.
  */
 import { RoomClient } from "./client/room-client.js";
-import { note } from "./log.js";
+import { note, settled } from "./log.js";
 import { clearPresence, showPresence } from "./room-presence.js";
 import { describeClose, setStatus } from "./status.js";
 import { autoReconnect, protocols } from "./url.js";
@@ -74,6 +74,12 @@ export function roomClient(url, followed) {
     if (!recovered) note("could not recover: messages were missed while away (history no longer covers them)", true);
     else if (resumed) note(`resumed, ${replayed} messages replayed`);
     else if (replayed > 0) note(`joined, ${replayed} messages from history`);
+  });
+  // Each sent message shows as pending in the log until the room has stored it.
+  client.on("ack", ({ id }) => settled(id, true));
+  client.on("failed", ({ id, reason }) => {
+    settled(id, false);
+    if (followed(client)) note(`a message was not stored (${id}): ${reason}`, true);
   });
   client.on("reconnecting", ({ code, reason, delay }) => {
     if (!followed(client)) return;

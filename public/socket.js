@@ -77,13 +77,18 @@ export function connect(url) {
   open(url);
 }
 
-/** Sends on the open socket; returns it, or null when none is open. @param {Payload} data */
+/**
+ * Sends on the open socket; returns it and, from a room client, the message's id (null from a
+ * plain socket, or when the client refused it), or null when none is open.
+ * @param {Payload} data @returns {{ conn: Connection, id: string | null } | null}
+ */
 export function send(data) {
   const conn = openConnection();
   if (!conn) return null;
-  conn.ws.send(data);
+  // A room client sends "ping" as the room's keep-alive (answered "pong"), as a plain socket does.
+  const id = data === "ping" && "ping" in conn.ws ? conn.ws.ping() : conn.ws.send(data);
   for (const h of hooks) h.sent?.(conn, data);
-  return conn;
+  return { conn, id: typeof id === "string" ? id : null };
 }
 
 /** Closes the socket with the chosen code and reason, or cancels a reconnect. */

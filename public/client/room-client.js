@@ -118,6 +118,16 @@ export class RoomClient extends RoomEvents {
     return kept.id;
   }
 
+  /**
+   * Sends the room a text `ping`, which it answers with `pong` itself: a keep-alive, never a
+   * message (`send("ping")` sends a message). False when not joined.
+   */
+  ping() {
+    if (!this.#joined || this.#socket === null) return false;
+    this.#socket.send("ping");
+    return true;
+  }
+
   /** Leaves the room for good; `close` follows once the socket has closed. @param {number} [code] @param {string} [reason] */
   close(code = 1000, reason = "") {
     if (this.readyState === RoomClient.CLOSED || this.#closing) return;

@@ -69,6 +69,27 @@ describe("the page in a room, when its connection drops", () => {
     }
   });
 
+  it("shows each message it sends as pending until the room acks it", async () => {
+    const room = `acked-${Date.now()}`;
+    const { page } = await session.open(`${proxy.httpUrl}/`);
+    await waitForStatus(page, "open");
+    await page.fill("#room", room);
+    await page.click("#join");
+    await waitForStatus(page, "open");
+    // The room's answers are held on the way: the message is sent, its ack not yet received.
+    proxy.hold();
+    await page.fill("#message", "hello");
+    await page.click("#send");
+    await waitForRow(page, "sent", "hello");
+    const pendingRow = '#log li[data-dir="sent"].pending';
+    expect(await page.locator(pendingRow).count()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await page.locator(pendingRow).count()).toBe(1);
+    proxy.release();
+    await page.waitForFunction((selector) => document.querySelector(selector) === null, pendingRow);
+    expect(await page.locator('#log li[data-dir="sent"]').getAttribute("class")).toBe("sent");
+  });
+
   it("says it could not recover when the room kept less than it missed", async () => {
     // The page joins with ?history=20, which a server keeping fewer refuses (400).
     const server = await startDevServer({ ROOM_HISTORY_MESSAGES: "20" });

@@ -13,11 +13,15 @@ export interface TcpProxy {
   readonly wsUrl: string;
   /** Ends every connection through the proxy at once, both ways. */
   dropAll(): void;
+  /** Holds everything the server sends (the connections stay up) until `release()`. */
+  hold(): void;
+  release(): void;
   close(): Promise<void>;
 }
 
 export async function startProxy(targetPort: number): Promise<TcpProxy> {
   const open = new Set<Socket>();
+  const pairs = new Set<[client: Socket, upstream: Socket]>();
   const server = createServer((client) => {
     const upstream = createConnection({ host: "127.0.0.1", port: targetPort });
     for (const socket of [client, upstream]) {
@@ -27,6 +31,9 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
     }
     client.pipe(upstream);
     upstream.pipe(client);
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    upstream.on("close", () => pairs.delete(pair));
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
   });
@@ -40,6 +47,12 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
     wsUrl: httpUrl.replace("http:", "ws:"),
     dropAll: () => {
       for (const socket of open) socket.destroy();
+    },
+    hold: () => {
+      for (const [client, upstream] of pairs) upstream.unpipe(client);
+    },
+    release: () => {
+      for (const [client, upstream] of pairs) upstream.pipe(client);
     },
     close: async () => {
       for (const socket of open) socket.destroy();
