@@ -62,16 +62,21 @@ const frameOf = (acks: boolean, id: string, text: string) => (acks ? JSON.string
 async function fanOut(server: DevServer, acks: boolean): Promise<number> {
   const room = `${server.wsUrl}/rooms/bench-${acks ? "on" : "off"}-${crypto.randomUUID().slice(0, 8)}`;
   let delivered = 0;
+  let running = true;
   const sockets: WebSocket[] = [];
+  /** Sockets the room closed during the turn, by code: a turn with any is not comparable. */
+  const closes = new Map<number, number>();
+  const watch = (ws: WebSocket) => ws.on("close", (code) => running && closes.set(code, (closes.get(code) ?? 0) + 1));
   for (let i = 0; i < receivers; i++) {
     const ws = await open(`${room}?history=0`);
+    watch(ws);
     ws.on("message", () => delivered++);
     sockets.push(ws);
   }
-  let running = true;
   for (let s = 0; s < senders; s++) {
     const query = acks ? `?history=0&echo=1&acks=1&client=bench-${s}` : "?history=0&echo=1";
     const ws = await open(`${room}${query}`);
+    watch(ws);
     sockets.push(ws);
     let n = 0;
     const next = () => ws.send(frameOf(acks, `${s}-${++n}`, `message ${n} from sender ${s}`));
@@ -87,7 +92,10 @@ async function fanOut(server: DevServer, acks: boolean): Promise<number> {
   const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const rate = ((delivered - before) * 1000) / (performance.now() - started);
-  process.stdout.write(`  ${acks ? "acks on " : "acks off"}: ${rate.toFixed(0)} deliveries/s\n`);
+  const closed = [...closes].map(([code, count]) => `${count} closed ${code}`).join(", ");
+  process.stdout.write(
+    `  ${acks ? "acks on " : "acks off"}: ${rate.toFixed(0)} deliveries/s${closed ? ` (${closed})` : ""}\n`,
+  );
   running = false;
   for (const ws of sockets) ws.terminate();
   return rate;

@@ -101,7 +101,16 @@ describe("the room client's reconnect policy", () => {
     const client = start(url, { minDelayMs: 20, minUptimeMs: 100, history: 5 });
     const events = await collect(client, "reconnecting", 3);
     expect(events.map((e) => e.attempt)).toEqual([1, 1, 1]);
-    expect(queries.slice(0, 3)).toEqual(["history=5", "since=p1", "since=p2"]);
+    const joins = queries.slice(0, 3).map((query) => new URLSearchParams(query));
+    expect(joins.map((join) => join.get("history") ?? `since=${join.get("since")}`)).toEqual([
+      "5",
+      "since=p1",
+      "since=p2",
+    ]);
+    // Acks on every join, under one client identity kept across reconnects.
+    expect(joins.map((join) => join.get("acks"))).toEqual(["1", "1", "1"]);
+    expect(new Set(joins.map((join) => join.get("client"))).size).toBe(1);
+    expect(joins[0]?.get("client")).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it("reports frames off the contract and goes on with the next", async () => {
