@@ -1,36 +1,26 @@
 /**
  * A broadcast room: one Durable Object per room name and, past
  * ROOM_SHARD_CONNECTIONS members, further objects of the same room (shards).
- * Each holds its members' sockets through the WebSocket Hibernation API. This
- * class is the object's surface: the join (./joins.ts), the message path
- * (./traffic.ts), history (./history/), and the calls the room's objects make to
- * each other (./shards/); shard 0 also keeps the room's directory.
+ * `RoomObject` (./room-object.ts) hosts the members' sockets; this class is the object's
+ * surface for calls: from the Worker (a count, a publish, history and presence pages) and
+ * from the room's other objects (./shards/: relays, lists, admissions, reports, history
+ * reads). Every argument arrives untyped and is checked before use.
  */
-import { DurableObject } from "cloudflare:workers";
-import { refusedSocket } from "../http/refused-socket";
-import { type LogFields, logError, logEvent } from "../log";
-import { CLOSE_INTERNAL_ERROR, CLOSE_TOKEN_REFUSED, closeReplyFor } from "../protocol/close-codes";
-import { TOKEN_EXPIRED_REASON, TokenExpiry } from "./access/expiry";
-import { Acks } from "./acks/acks";
-import { Alarms } from "./alarms";
+
 import type { HistoryQuery } from "./history/catch-up";
 import { parsePosition } from "./history/position";
 import { parseHistoryQuery, toWire, type WireRead } from "./history/read";
-import { RoomHistory } from "./history/room-history";
-import { Joins } from "./joins";
-import { type HistoryWindow, JOIN_TICKET_HEADER, parseHistoryWindow, parseJoinTicket } from "./member";
-import { Members } from "./members";
+import { type HistoryWindow, parseHistoryWindow } from "./member";
 import type { Payload } from "./message";
-import type { RoomParts } from "./parts";
 import { type PresenceBatch, type PresenceBody, parsePresenceBatch } from "./presence/frames";
-import { type PresenceHere, RoomPresence } from "./presence/room-presence";
+import type { PresenceHere } from "./presence/room-presence";
+import { RoomObject } from "./room-object";
 import { type CountReading, parseCountReading } from "./shards/count-reading";
 import type { Admission, RoomCount } from "./shards/directory-answers";
 import { type JoinKeys, parseJoinKeys } from "./shards/member-keys";
-import { parseShardList, type ShardList, shardStub } from "./shards/names";
+import { parseShardList, type ShardList } from "./shards/names";
 import { type LargeRelay, parseLargeRelay, parseRelayBatch, type RelayBatch } from "./shards/relay-messages";
-import { Shard } from "./shards/shard";
-import { type Stored, Traffic } from "./traffic";
+import type { Stored } from "./traffic";
 import { isIntegerIn, isRecord, parseSentId } from "./validate";
 
 /** A publish's `Idempotency-Key`, with who published it. */
@@ -39,78 +29,10 @@ interface SentKey {
   readonly id: string;
 }
 
-/** The keep-alive pair the runtime answers itself, so a member's keep-alives never wake the room. */
-export const KEEPALIVE_REQUEST = "ping";
-export const KEEPALIVE_RESPONSE = "pong";
 /** Bound for the integers other shards send. */
 const MAX = Number.MAX_SAFE_INTEGER;
 
-/**
- * One shard of a room. What survives hibernation: the sockets, each socket's
- * attachment (`Member`), the ping→pong auto-response, and in storage the room's
- * shard list (on shard 0, the directory). What does not: rate-limit buckets and
- * stubs. Nothing keeps an idle shard awake: no timers, no connection to another
- * shard, no per-socket state in fields.
- */
-export class Room extends DurableObject<Env> {
-  private readonly members = new Members(
-    this.ctx,
-    () => this.where(),
-    (sockets) => void this.countChanged(sockets),
-  );
-  private built: Shard | null = null;
-  /** The object's one alarm, shared by its parts; each registers its handler in the constructor. */
-  private readonly alarms = new Alarms(this.ctx.storage);
-  private readonly history = new RoomHistory(
-    this.ctx,
-    () => this.shard.address.index,
-    this.alarms,
-    (recipients, sender, message, size, echo) => this.members.deliverTo(recipients, sender, message, size, echo),
-    (socket, code, reason) => this.members.close(socket, code, reason),
-  );
-  private readonly expiry = new TokenExpiry(
-    () => this.ctx.getWebSockets(),
-    this.alarms,
-    (socket) => this.members.close(socket, CLOSE_TOKEN_REFUSED, TOKEN_EXPIRED_REASON),
-  );
-  private readonly presence = new RoomPresence(
-    this.ctx,
-    () => this.shard,
-    (index) => shardStub(this.env.ROOMS, this.shard.address.room, index),
-    this.alarms,
-  );
-  private readonly acks = new Acks(this.history, (socket, id, data) => this.traffic.withId(socket, id, data));
-  private readonly parts: RoomParts = {
-    presence: this.presence,
-    ctx: this.ctx,
-    members: this.members,
-    history: this.history,
-    acks: this.acks,
-    expiry: this.expiry,
-    shard: () => this.shard,
-    countChanged: () => this.countChanged([]),
-  };
-  private readonly joins = new Joins(this.parts);
-  private readonly traffic = new Traffic(this.parts);
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(KEEPALIVE_REQUEST, KEEPALIVE_RESPONSE));
-    this.history.delivery.afterJoined = (socket) => this.presence.watchers.joined(socket);
-  }
-
-  /** A join sent by the Worker (src/rooms/join.ts), carrying its `JoinTicket`. */
-  override async fetch(request: Request): Promise<Response> {
-    try {
-      const ticket = parseJoinTicket(request.headers.get(JOIN_TICKET_HEADER));
-      if (ticket === null) throw new TypeError(`missing or malformed ${JOIN_TICKET_HEADER} header`);
-      return await this.joins.take(ticket);
-    } catch (error) {
-      logError("room_join_failed", error, this.where());
-      return refusedSocket(CLOSE_INTERNAL_ERROR, "could not join the room", null);
-    }
-  }
-
+export class Room extends RoomObject {
   /** Shard 0: members in the whole room and the objects it spans (see `COUNT_TRUSTED_MS`). */
   count(): Promise<RoomCount> {
     return this.directory.count(() => this.members.count());
@@ -137,10 +59,6 @@ export class Room extends DurableObject<Env> {
     const parsed = parsePresenceBatch(batch);
     if (parsed === null) throw new TypeError("malformed presence batch");
     this.presence.received(parsed);
-  }
-
-  override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
-    this.traffic.fromMember(socket, message);
   }
 
   /**
@@ -241,64 +159,5 @@ export class Room extends DurableObject<Env> {
     this.directory.report(index, parsed);
     this.directory.emptied(this.members.count());
     this.presence.reported((parsed.keys ?? []).map(([key]) => key));
-  }
-
-  /** The object's one alarm: each part that asked for a wake (./alarms.ts) handles its own. */
-  override async alarm(): Promise<void> {
-    void this.shard; // builds the parts, which register their handlers
-    await this.alarms.run(Date.now(), (kind, error) => logError("room_alarm_failed", error, { ...this.where(), kind }));
-  }
-
-  override async webSocketClose(socket: WebSocket, code: number, reason: string, wasClean: boolean): Promise<void> {
-    const member = this.members.forget(socket);
-    this.history.delivery.forget(socket);
-    this.acks.forget(socket);
-    // CLOSED: we sent the first close frame and this is the answer; nothing is owed.
-    // Otherwise the peer started it, and for hibernatable sockets the runtime leaves
-    // the answer to us (checked on compat date 2026-11-01: CLOSING here, nothing sent).
-    const closedBy = socket.readyState === WebSocket.CLOSED ? "server" : "client";
-    if (closedBy === "client") {
-      // The directory hears of the leave before the member does: a count read after the close is exact.
-      await this.countChanged([socket]);
-      const reply = closeReplyFor(code, reason, wasClean);
-      if (reply !== null) this.members.closeQuietly(socket, reply.code, reply.reason);
-    }
-    const durationMs = member === null ? undefined : Date.now() - member.joinedAt;
-    logEvent("room_member_left", { ...this.where(), socket: member?.id, code, closedBy, clean: wasClean, durationMs });
-  }
-
-  override webSocketError(socket: WebSocket, error: unknown): Promise<void> | undefined {
-    const member = this.members.forget(socket);
-    this.history.delivery.forget(socket);
-    this.acks.forget(socket);
-    logError("room_socket_error", error, { ...this.where(), socket: member?.id });
-    return this.countChanged([socket]);
-  }
-
-  /** Shards but the directory tell it their count changed, and `left`'s keys; the directory counts its own members live. */
-  private countChanged(left: readonly WebSocket[]): Promise<void> | undefined {
-    this.shard.left(left);
-    this.presence.left(left);
-    this.shard.directory?.emptied(this.members.count());
-    return this.shard.reporter?.changed();
-  }
-
-  private get shard(): Shard {
-    this.built ??= new Shard(this.ctx, this.env.ROOMS, () => this.members.count(), this.alarms);
-    return this.built;
-  }
-
-  private get directory() {
-    const { directory } = this.shard;
-    if (directory === null) throw new Error("only shard 0 of a room keeps its directory");
-    return directory;
-  }
-
-  /** The room and shard, for logs; the object's id when it is not a room shard. */
-  private where(): LogFields {
-    const { address } = this.built ?? {};
-    return address === undefined
-      ? { room: this.ctx.id.name ?? this.ctx.id.toString() }
-      : { room: address.room, shard: address.index };
   }
 }

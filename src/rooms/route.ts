@@ -90,7 +90,7 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
       const code = decision.status === 403 ? CLOSE_FORBIDDEN : CLOSE_TOKEN_REFUSED;
       return refusedSocket(code, decision.problem, protocol);
     }
-    const identity = acks.value ? memberIdentity(url.searchParams, decision.access.sub) : null;
+    const identity = acks.value ? memberIdentity(client.client, decision.access.sub) : null;
     if (identity?.ok === false) return textResponse(400, identity.reason);
     const ticket = joinTicket(
       config,

@@ -34,11 +34,10 @@ export function wantsAcks(params: URLSearchParams, config: Config): Checked<bool
   return { ok: true, value: true };
 }
 
-/** The identity of a member with acks: its token's `sub`, else its `?client=`. */
-export function memberIdentity(params: URLSearchParams, sub: string | null): Checked<string> {
+/** The identity of a member with acks: its token's `sub`, else its `?client=` (checked by ../client-id.ts). */
+export function memberIdentity(client: string | null, sub: string | null): Checked<string> {
   if (sub !== null) return { ok: true, value: `sub:${sub}` };
-  const client = params.get("client");
-  if (client === null || !MESSAGE_ID_PATTERN.test(client)) return { ok: false, reason: ACKS_NEED_CLIENT };
+  if (client === null) return { ok: false, reason: ACKS_NEED_CLIENT };
   return { ok: true, value: `client:${client}` };
 }
 

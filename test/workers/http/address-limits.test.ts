@@ -173,9 +173,8 @@ describe("a refused request touches no Durable Object", () => {
     for (let i = 0; i < LIMIT; i++) expect((await postFrom(flooder, room, `m${i}`)).status).toBe(202);
     for (let i = 0; i < LIMIT; i++) expect((await historyFrom(flooder, room)).status).toBe(200);
 
-    const methods = Object.entries(Object.getOwnPropertyDescriptors(Room.prototype))
-      .filter(([name, descriptor]) => name !== "constructor" && typeof descriptor.value === "function")
-      .map(([name]) => name);
+    // Room's calls and, from the class it extends, the socket handlers (fetch, webSocketMessage, …).
+    const methods = [...new Set([Room.prototype, Object.getPrototypeOf(Room.prototype)].flatMap(ownMethods))];
     const spies = methods.map((name) => vi.spyOn(Room.prototype, name as keyof Room));
     const called = () => methods.filter((_, i) => (spies[i]?.mock.calls.length ?? 0) > 0);
 
@@ -287,3 +286,9 @@ describe("wrangler.toml", () => {
     }
   });
 });
+
+function ownMethods(prototype: object): string[] {
+  return Object.entries(Object.getOwnPropertyDescriptors(prototype))
+    .filter(([name, descriptor]) => name !== "constructor" && typeof descriptor.value === "function")
+    .map(([name]) => name);
+}

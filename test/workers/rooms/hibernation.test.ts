@@ -1,7 +1,8 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { KEEPALIVE_REQUEST, KEEPALIVE_RESPONSE, type Room } from "../../../src/rooms/room";
+import type { Room } from "../../../src/rooms/room";
+import { KEEPALIVE_REQUEST, KEEPALIVE_RESPONSE } from "../../../src/rooms/room-object";
 import { waitForClose, waitForMessage, waitForMessages } from "../helpers";
 import { freshRoom, joinMany, joinRoom, roomConnections } from "./helpers";
 

@@ -3,7 +3,7 @@
  * placement, delivery across objects, order, counts, the room's cap, leaving.
  */
 import { describe, expect, it } from "vitest";
-import { KEEPALIVE_REQUEST, KEEPALIVE_RESPONSE } from "../../../../src/rooms/room";
+import { KEEPALIVE_REQUEST, KEEPALIVE_RESPONSE } from "../../../../src/rooms/room-object";
 import { ROOM_FULL_REASON } from "../../../../src/rooms/shards/placement";
 import {
   bytesOf,
