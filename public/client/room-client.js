@@ -24,6 +24,7 @@ import {
 } from "./events.js";
 import { readFrame } from "./frames.js";
 import { Heartbeat } from "./heartbeat.js";
+import { joinProtocols, joinUrl, Tokens } from "./join.js";
 import { withDefaults } from "./options.js";
 import { PresenceMap } from "./presence.js";
 import { outgoing } from "./send-queue.js";
@@ -40,8 +41,6 @@ export * from "./presence.js";
 /** @import { PresenceEntry } from "./presence.js" */
 
 const CONNECT_TIMEOUT_REASON = "no joined frame within connectTimeoutMs";
-/** Offered with a token, so the server has a protocol to answer that is not the token itself. */
-const TOKEN_PROTOCOL = "room-token";
 const PING_TIMEOUT_REASON = "nothing heard within pingIntervalMs of a ping";
 
 /** One member of a room, across as many connections as it takes; its events: RoomClientEventMap. */
@@ -54,13 +53,12 @@ export class RoomClient extends RoomEvents {
   /** @type {import("./options.js").ResolvedOptions} */ #options;
   /** @type {WebSocket | null} */ #socket = null;
   /** @type {string | null} */ #position = null;
-  /** @type {string | null} */ #token = null;
-  #needToken = true;
   #joined = false;
   #closing = false;
   /** @type {ReturnType<typeof setTimeout> | undefined} */ #timer;
   #backoff;
   #outbox;
+  #tokens;
   /** Who this client is to the room's deduplication in an open room (`?client=`): kept across reconnects. */
   #client = randomHex(16);
   #heartbeat = new Heartbeat();
@@ -84,6 +82,7 @@ export class RoomClient extends RoomEvents {
     this.#options = withDefaults(options);
     this.#backoff = new Backoff(this.#options);
     this.#outbox = new Outbox(this.#options.maxQueued);
+    this.#tokens = new Tokens(this.#options);
     // After this task's code, so listeners added right after `new` hear every event.
     queueMicrotask(() => this.#connect());
   }
@@ -139,32 +138,19 @@ export class RoomClient extends RoomEvents {
 
   async #connect() {
     if (this.#closing) return;
-    const url = new URL(typeof this.#target === "function" ? this.#target() : this.#target);
+    const target = typeof this.#target === "function" ? this.#target() : this.#target;
+    const { history, presence } = this.#options;
+    const url = joinUrl(target, { position: this.#position, history, presence, client: this.#client });
     if (typeof this.#target === "function") this.url = url.href;
-    if (this.#position !== null) url.searchParams.set("since", this.#position);
-    else url.searchParams.set("history", String(this.#options.history));
-    if (this.#options.presence) url.searchParams.set("presence", "1");
-    url.searchParams.set("acks", "1");
-    // A `client` the URL names (a page's name for presence) is the identity; else one of its own.
-    if (!url.searchParams.has("client")) url.searchParams.set("client", this.#client);
-    if (this.#options.getToken !== undefined) {
-      if (this.#needToken) {
-        try {
-          this.#token = await this.#options.getToken();
-        } catch (error) {
-          this.#stop(4401, "", `getToken failed: ${error instanceof Error ? error.message : String(error)}`);
-          return;
-        }
-        if (this.#closing) return this.#stop(1000, "", STOP_WHY.user);
-        this.#needToken = false;
-      }
+    /** @type {string | null} */ let token;
+    try {
+      token = await this.#tokens.current();
+    } catch (error) {
+      return this.#stop(4401, "", `getToken failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    // A URL ends up in logs; a subprotocol entry does not, and a browser cannot set a header.
-    const token = this.#options.getToken === undefined ? (this.#options.token ?? null) : this.#token;
-    const protocols = [...this.#options.protocols];
-    if (token !== null) protocols.push(TOKEN_PROTOCOL, `${TOKEN_PROTOCOL}.${token}`);
+    if (this.#closing) return this.#stop(1000, "", STOP_WHY.user);
     const resumed = this.#position !== null;
-    const socket = new this.#options.WebSocket(url.href, protocols);
+    const socket = new this.#options.WebSocket(url.href, joinProtocols(this.#options.protocols, token));
     socket.binaryType = "arraybuffer";
     this.#socket = socket;
     this.#timer = setTimeout(() => this.#drop(socket, CONNECT_TIMEOUT_REASON), this.#options.connectTimeoutMs);
@@ -229,7 +215,7 @@ export class RoomClient extends RoomEvents {
     const { getToken, maxRetries } = this.#options;
     const step = nextStep(code, { canRenewToken: getToken !== undefined, attempt, maxRetries });
     if (step.stop !== null) return this.#stop(code, reason, step.stop);
-    if (step.newToken) this.#needToken = true;
+    if (step.newToken) this.#tokens.renew();
     const delay = this.#backoff.next(step.later);
     this.readyState = RoomClient.CONNECTING;
     this.#timer = setTimeout(() => this.#connect(), delay);
