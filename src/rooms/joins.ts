@@ -6,7 +6,7 @@
  */
 import { refusedSocket } from "../http/refused-socket";
 import { CLOSE_POLICY_VIOLATION, CLOSE_TRY_AGAIN_LATER } from "../protocol/close-codes";
-import type { JoinTicket } from "./member";
+import type { JoinTicket } from "./join-ticket";
 import type { RoomParts } from "./parts";
 import { DIRECTORY_SHARD } from "./shards/names";
 import { placeAt, ROOM_BUSY_REASON, ROOM_FULL_REASON } from "./shards/placement";

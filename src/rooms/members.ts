@@ -8,7 +8,8 @@ import { SLOW_READER_REASON, SlowReaderError } from "../protocol/backpressure";
 import { CLOSE_INTERNAL_ERROR, CLOSE_POLICY_VIOLATION, CLOSE_SERVICE_RESTART } from "../protocol/close-codes";
 import { TokenBucket } from "../protocol/rate-limit";
 import { fanOut } from "./fan-out";
-import { type JoinTicket, type Member, memberFrom, parseMember } from "./member";
+import { type JoinTicket, memberFrom } from "./join-ticket";
+import { type Member, parseMember } from "./member";
 import type { Payload } from "./message";
 
 /** The close reason (with 1012) for the members of a shard another shard could not reach: they missed messages. */

@@ -10,7 +10,7 @@
 import type { HistoryQuery } from "./history/catch-up";
 import { parsePosition } from "./history/position";
 import { parseHistoryQuery, toWire, type WireRead } from "./history/read";
-import { type HistoryWindow, parseHistoryWindow } from "./member";
+import { type HistoryWindow, parseHistoryWindow } from "./join-ticket";
 import type { Payload } from "./message";
 import { type PresenceBatch, type PresenceBody, parsePresenceBatch } from "./presence/frames";
 import type { PresenceHere } from "./presence/room-presence";

@@ -19,7 +19,7 @@ import { decide, refusal } from "./access/gate";
 import { memberIdentity, publishKey, wantsAcks } from "./acks/identity";
 import { parseClientId } from "./client-id";
 import { parseJoinPosition, parsePageRequest } from "./history/request";
-import { joinTicket } from "./member";
+import { joinTicket } from "./join-ticket";
 import { parseEchoFlag, parseRoomPath, ROOM_NAME_PATTERN } from "./name";
 import { parsePresenceFlag } from "./presence/request";
 import { presence, presencePath } from "./presence/route";

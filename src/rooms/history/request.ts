@@ -3,7 +3,7 @@
  * `GET /rooms/:name/history` (`?since=`, `?limit=`), checked in the Worker. Pure.
  */
 import { type Config, DECIMAL_INTEGER } from "../../config";
-import type { PositionRequest } from "../member";
+import type { PositionRequest } from "../join-ticket";
 import { parsePosition } from "./position";
 
 /** Messages one `GET /rooms/:name/history` returns at most, and by default. */

@@ -7,7 +7,7 @@
 import { logError } from "../../log";
 import { CLOSE_INTERNAL_ERROR } from "../../protocol/close-codes";
 import type { Alarms } from "../alarms";
-import { type HistoryWindow, type PositionRequest, parseHistoryWindow } from "../member";
+import { type HistoryWindow, type PositionRequest, parseHistoryWindow } from "../join-ticket";
 import type { Payload, RelayMeta } from "../message";
 import { type CatchUp, type HistoryRead, type HistorySources, lastMessages, resume } from "./catch-up";
 import { bounded, CATCH_UP_TIMEOUT_REASON, ReadTimeoutError } from "./deadline";

@@ -5,7 +5,7 @@
  */
 import type { Config } from "../../config";
 import type { Parsed } from "../history/request";
-import type { PositionRequest } from "../member";
+import type { PositionRequest } from "../join-ticket";
 
 export const PRESENCE_OFF = "presence is off on this service (ROOM_PRESENCE_MAX=0)";
 export const PRESENCE_NEEDS_ENVELOPES =

@@ -7,7 +7,7 @@ import { logError } from "../../log";
 import { CLOSE_INTERNAL_ERROR } from "../../protocol/close-codes";
 import type { MemberInfo } from "../access/info";
 import type { Alarms } from "../alarms";
-import type { JoinTicket } from "../member";
+import type { JoinTicket } from "../join-ticket";
 import { parseCountReading } from "../shards/count-reading";
 import type { JoinKeys } from "../shards/member-keys";
 import { kindOf, WATCH_KEY } from "../shards/member-keys";

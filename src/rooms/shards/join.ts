@@ -5,7 +5,7 @@
  */
 import { refusedSocket } from "../../http/refused-socket";
 import { CLOSE_TRY_AGAIN_LATER } from "../../protocol/close-codes";
-import { JOIN_TICKET_HEADER, type JoinTicket } from "../member";
+import { JOIN_TICKET_HEADER, type JoinTicket } from "../join-ticket";
 import { DIRECTORY_SHARD, type Rooms, shardStub } from "./names";
 import { placedAt, ROOM_BUSY_REASON } from "./placement";
 

@@ -5,7 +5,8 @@ import {
   PLATFORM_MAX_SHARD_CONNECTIONS,
   parseConfig,
 } from "../../../src/config";
-import { type JoinTicket, joinTicket, memberFrom, parseJoinTicket, parseMember } from "../../../src/rooms/member";
+import { type JoinTicket, joinTicket, memberFrom, parseJoinTicket } from "../../../src/rooms/join-ticket";
+import { parseMember } from "../../../src/rooms/member";
 
 const ticket: JoinTicket = {
   echo: true,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { JOIN_TICKET_HEADER } from "../../../src/rooms/member";
+import { JOIN_TICKET_HEADER } from "../../../src/rooms/join-ticket";
 import { INVALID_ECHO_FLAG, INVALID_ROOM_NAME } from "../../../src/rooms/name";
 import {
   bytesOf,
