@@ -17,7 +17,6 @@ import type { Entry, Extent } from "./store";
 /** What one origin is asked for. */
 export type HistoryQuery =
   | { readonly after: number }
-  | { readonly newerThan: number }
   /** The last `last` messages, and every one from the time `from` on: a join's, in one call. */
   | { readonly last: number; readonly from: number };
 

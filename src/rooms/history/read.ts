@@ -48,7 +48,6 @@ export function parseHistoryQuery(value: unknown): LimitedQuery | null {
   const limit = isIntegerIn(value.limit, 1, MAX) ? { limit: value.limit } : {};
   if (value.limit !== undefined && !("limit" in limit)) return null;
   if (isIntegerIn(value.after, 0, MAX)) return { after: value.after, ...limit };
-  if (isIntegerIn(value.newerThan, 0, MAX)) return { newerThan: value.newerThan, ...limit };
   if (isIntegerIn(value.last, 0, MAX) && isIntegerIn(value.from, 0, MAX)) return { last: value.last, from: value.from };
   return null;
 }

@@ -137,12 +137,7 @@ export class RoomHistory {
     const now = Date.now();
     if (store === null) return { extent: idleExtent(this.ctx.storage.kv) ?? NO_HISTORY, entries: [] };
     const limit = Math.min(this.window?.messages ?? 0, query.limit ?? Number.MAX_SAFE_INTEGER);
-    const entries =
-      "after" in query
-        ? store.after(query.after, limit, now)
-        : "newerThan" in query
-          ? store.newerThan(query.newerThan, limit, now)
-          : lastAndFrom(store, query, limit, now);
+    const entries = "after" in query ? store.after(query.after, limit, now) : lastAndFrom(store, query, limit, now);
     return { extent: store.extent(now), entries: this.ids().attach(entries) };
   }
 
