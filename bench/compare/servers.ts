@@ -61,9 +61,9 @@ export async function startGoServer(): Promise<Server> {
 /**
  * Builds the Worker as `wrangler deploy` would and serves it from workerd via
  * Miniflare, with wrangler.toml's bindings (vars, the Room Durable Object, assets) and
- * `LOAD_VARS` and `UNCAPPED_ROOMS` over its vars.
+ * `LOAD_VARS`, `UNCAPPED_ROOMS` and then `vars` over its vars.
  */
-export async function startPlainWorkerd(): Promise<Server> {
+export async function startPlainWorkerd(vars: Record<string, string> = {}): Promise<Server> {
   const outdir = mkdtempSync(join(tmpdir(), "edge-echo-bundle-"));
   const removeBundle = () => rmSync(outdir, { recursive: true, force: true });
   try {
@@ -94,6 +94,7 @@ export async function startPlainWorkerd(): Promise<Server> {
             ...(typeof worker.bindings === "object" ? worker.bindings : {}),
             ...LOAD_VARS,
             ...UNCAPPED_ROOMS,
+            ...vars,
           },
           name: "edge-echo",
           modules: true,

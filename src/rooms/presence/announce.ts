@@ -1,12 +1,20 @@
 /**
  * The directory's line to each shard with watchers: presence items in the order they
- * were numbered, one call at a time per shard, the items queued meanwhile together
- * in the next. So a burst of joins costs each shard a few calls, never one per join,
- * and a quiet room none. A call that fails is not retried as such: the shard's next
- * call starts with a fresh snapshot instead, so its watchers are right again.
+ * were numbered, one call at a time per shard, and at most one call per shard every
+ * `BATCH_MS`: the items queued meanwhile go together in the next. A join in a quiet
+ * room is sent at once; a burst costs each shard one call per `BATCH_MS`, never one
+ * per join, and a quiet room none. A call that fails is not retried as such: the
+ * shard's next call starts with a fresh snapshot instead, so its watchers are right again.
  */
 import { logError } from "../../log";
 import type { PresenceBatch, PresenceItem } from "./frames";
+
+/**
+ * The least time between two calls to one shard. Calls, not frames, are what a burst
+ * costs between objects (a call's dispatch outweighs the items it carries), and 20 ms
+ * is well under what a person notices in a list of who is here.
+ */
+export const BATCH_MS = 20;
 
 /** Delivers a batch to shard `index`; rejects when it cannot be reached. */
 export type SendBatch = (index: number, batch: PresenceBatch) => Promise<unknown>;
@@ -14,6 +22,8 @@ export type SendBatch = (index: number, batch: PresenceBatch) => Promise<unknown
 interface Line {
   queue: PresenceItem[];
   sending: boolean;
+  /** When its last call started (0: none yet). */
+  last: number;
   /** A call failed: the next one starts with a fresh snapshot. */
   stale: boolean;
 }
@@ -35,7 +45,7 @@ export class PresenceAnnouncer {
   send(index: number, item: PresenceItem): void {
     let line = this.lines.get(index);
     if (line === undefined) {
-      line = { queue: [], sending: false, stale: false };
+      line = { queue: [], sending: false, last: 0, stale: false };
       this.lines.set(index, line);
     }
     line.queue.push(item);
@@ -46,6 +56,9 @@ export class PresenceAnnouncer {
     line.sending = true;
     try {
       while (line.queue.length > 0) {
+        const since = Date.now() - line.last;
+        if (since < BATCH_MS) await new Promise((resolve) => setTimeout(resolve, BATCH_MS - since));
+        line.last = Date.now();
         const items = line.stale ? [this.fresh()] : line.queue;
         line.queue = [];
         try {
@@ -57,8 +70,8 @@ export class PresenceAnnouncer {
         }
       }
     } finally {
+      // The line stays (one per shard with watchers), so the next call still waits its turn.
       line.sending = false;
-      if (line.queue.length === 0 && !line.stale) this.lines.delete(index);
     }
   }
 

@@ -41,11 +41,12 @@ export class PresenceWatchers {
 
   /** Items from the directory, in the order it numbered them. */
   received(batch: PresenceBatch): void {
+    const watchers = this.sockets.getWebSockets(this.watchKey);
     for (const item of batch.items) {
       this.recent.push({ life: batch.life, item });
       const text = JSON.stringify(item.frame);
       const own = this.ownSockets(item);
-      for (const socket of this.sockets.getWebSockets(this.watchKey)) this.offer(socket, batch.life, item, text, own);
+      for (const socket of watchers) this.offer(socket, batch.life, item, text, own);
     }
     if (this.recent.length > RECENT_ITEMS) this.recent = this.recent.slice(-RECENT_ITEMS);
   }
