@@ -18,14 +18,14 @@ const PONG = "pong";
 /** @typedef {EnvelopeHeader & { data: string }} TextEnvelope a text message; a binary one's header has no `data` */
 
 // What the client makes of them.
-/** @import { PresenceFrame } from "./presence.js" */
+/** @import { PresenceFrames } from "./presence.js" */
 /** @typedef {string | ArrayBuffer} Payload a text message, or a binary one's bytes (as a WebSocket's "arraybuffer") */
 /** @typedef {{ position: string, sender: string, time: number, via: "http" | null, id: string | null }} Header */
 /** @typedef {{ id: string, position: string }} Ack */
 /** @typedef {{ position: string, recovered: boolean, replayed: number, start: string | null }} Joined */
 /**
  * @typedef {{ kind: "joined", joined: Joined } | { kind: "message", data: Payload, header: Header }
- *   | { kind: "presence", presence: PresenceFrame } | { kind: "ack", ack: Ack } | { kind: "pong" }
+ *   | { kind: "presence", presence: PresenceFrames } | { kind: "ack", ack: Ack } | { kind: "pong" }
  *   | { kind: "invalid", problem: string }} Frame
  */
 

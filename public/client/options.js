@@ -19,7 +19,7 @@
  * @property {number} [maxQueued] messages kept until acked (unsent plus unacked); past it `send` returns false;
  *   default 100
  * @property {number} [maxRetries] failed attempts in a row before giving up; default Infinity
- * @property {boolean} [presence] follow who is here (`?presence=1`): the `presence` map and the
+ * @property {boolean} [presence] follow who is here (`?presence=batch`): the `presence` map and the
  *   `presence`, `join` and `leave` events; default false
  * @property {number} [pingIntervalMs] while joined, send the room a text `ping` this often and take
  *   a connection that answers nothing by the next one as dropped (1006); default 0, off

@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * Presence frames (docs/presence.md), read and checked (never trusted): the snapshot after
- * `joined` (`presence`), a user's `join` and `leave`; and the map a client keeps of them:
+ * `joined` (`presence`), a user's `join` and `leave`, several of those together
+ * (`presence_batch`, asked for by `?presence=batch`); and the map a client keeps of them:
  * id → { info, connections }. A snapshot replaces the map (after a resume, too), so nobody
  * is left stale. Pure, no DOM.
  */
@@ -14,22 +15,42 @@ import { MemberJoinEvent, MemberLeaveEvent, PresenceEvent } from "./events.js";
  * @typedef {{ kind: "presence", users: number, members: PresenceMember[], truncated: boolean }
  *   | { kind: "join", id: string, info: MemberInfo | null } | { kind: "leave", id: string }} PresenceFrame
  */
+/** @typedef {PresenceFrame | { kind: "batch", events: PresenceFrame[] }} PresenceFrames one frame: one of those, or several joins and leaves */
 
-/** A parsed text frame as a presence frame, or null when it is none. @param {unknown} value @returns {PresenceFrame | null} */
+/** A parsed text frame as a presence frame, or null when it is none. @param {unknown} value @returns {PresenceFrames | null} */
 export function readPresence(value) {
   if (!isRecord(value)) return null;
-  if (value.type === "presence") {
-    const { users, truncated, members } = value;
-    if (!isCount(users) || typeof truncated !== "boolean" || !Array.isArray(members)) return null;
-    /** @type {PresenceMember[]} */
-    const list = [];
-    for (const entry of members) {
-      const member = readMember(entry);
-      if (member === null || !isRecord(entry) || !isCount(entry.connections)) return null;
-      list.push({ ...member, connections: entry.connections });
+  if (value.type === "presence_batch") {
+    if (!Array.isArray(value.events)) return null;
+    /** @type {PresenceFrame[]} */
+    const events = [];
+    for (const entry of value.events) {
+      const event = readChange(entry);
+      if (event === null) return null;
+      events.push(event);
     }
-    return { kind: "presence", users, members: list, truncated };
+    return { kind: "batch", events };
   }
+  return value.type === "presence" ? readSnapshot(value) : readChange(value);
+}
+
+/** @param {{ readonly [key: string]: unknown }} value @returns {PresenceFrame | null} */
+function readSnapshot(value) {
+  const { users, truncated, members } = value;
+  if (!isCount(users) || typeof truncated !== "boolean" || !Array.isArray(members)) return null;
+  /** @type {PresenceMember[]} */
+  const list = [];
+  for (const entry of members) {
+    const member = readMember(entry);
+    if (member === null || !isRecord(entry) || !isCount(entry.connections)) return null;
+    list.push({ ...member, connections: entry.connections });
+  }
+  return { kind: "presence", users, members: list, truncated };
+}
+
+/** A `join` or `leave`. @param {unknown} value @returns {PresenceFrame | null} */
+function readChange(value) {
+  if (!isRecord(value)) return null;
   const member = readMember(value.member);
   if (member === null) return null;
   if (value.type === "join") return { kind: "join", id: member.id, info: member.info };

@@ -174,8 +174,11 @@ export class RoomClient extends RoomEvents {
       const { id } = frame.header;
       if (id !== null && this.#outbox.acked(id)) this.#acked(id, frame.header.position);
       this.dispatchEvent(new RoomMessageEvent(frame.data, frame.header));
-    } else if (frame.kind === "presence") this.dispatchEvent(this.#presence.apply(frame.presence));
-    else if (frame.kind === "ack") {
+    } else if (frame.kind === "presence") {
+      const { presence } = frame;
+      for (const one of presence.kind === "batch" ? presence.events : [presence])
+        this.dispatchEvent(this.#presence.apply(one));
+    } else if (frame.kind === "ack") {
       if (this.#outbox.acked(frame.ack.id)) this.#acked(frame.ack.id, frame.ack.position);
     } else if (frame.kind === "pong") this.dispatchEvent(new Event("pong"));
     else this.dispatchEvent(new RoomErrorEvent(frame.problem));

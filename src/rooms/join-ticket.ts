@@ -47,6 +47,8 @@ export interface JoinTicket {
   readonly client: string | null;
   /** Joined with `?presence=1`: gets the presence snapshot after `joined`, then joins and leaves. */
   readonly watch: boolean;
+  /** Watches with `?presence=batch`: joins and leaves that come together arrive in one frame. */
+  readonly batched: boolean;
   /** Users presence lists at most (`ROOM_PRESENCE_MAX`). */
   readonly presenceMax: number;
   /** Joined with `&acks=1`: who it is to the room's deduplication (acks/identity.ts). Null: no acks. */
@@ -69,10 +71,14 @@ export function joinTicket(
   access: Access = OPEN_ACCESS,
   position: PositionRequest | null = null,
   address: string | null = null,
-  presence: { readonly client: string | null; readonly watch: boolean } = { client: null, watch: false },
+  presence: { readonly client: string | null; readonly watch: boolean; readonly batched?: boolean } = {
+    client: null,
+    watch: false,
+  },
   acks: string | null = null,
 ): JoinTicket {
   const { client, watch } = presence;
+  const batched = watch && presence.batched === true;
   // An open room's `?client=` is unverified: it names a user in presence, and no cap counts it.
   const user = access.sub === null && client !== null ? 0 : config.roomMaxPerUser;
   const caps = { user, address: config.roomMaxPerAddress };
@@ -81,6 +87,7 @@ export function joinTicket(
     keys: access.info === null ? keys : { ...keys, info: access.info },
     client,
     watch,
+    batched,
     presenceMax: config.roomPresenceMax,
     access,
     position,
@@ -135,14 +142,16 @@ export function parseJoinTicket(header: string | null): JoinTicket | null {
   const history = parseHistoryWindow(value.history);
   const keys = parseJoinKeys(value.keys);
   if (position === undefined || history === null || keys === null) return null;
-  const { client, watch, presenceMax } = value;
+  const { client, watch, batched, presenceMax } = value;
   if (!isClient(client) || typeof watch !== "boolean" || !isIntegerIn(presenceMax, 0, MAX_ROOM_PRESENCE)) return null;
+  if (typeof batched !== "boolean") return null;
   const acks = parseAcks(value.acks);
   if (acks === undefined) return null;
   return {
     acks,
     client,
     watch,
+    batched,
     presenceMax,
     echo,
     protocol,

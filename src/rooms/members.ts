@@ -11,6 +11,7 @@ import { fanOut } from "./fan-out";
 import { type JoinTicket, memberFrom } from "./join-ticket";
 import { type Member, parseMember } from "./member";
 import type { Payload } from "./message";
+import { BATCHED_TAG } from "./presence/watchers";
 
 /** The close reason (with 1012) for the members of a shard another shard could not reach: they missed messages. */
 export const MISSED_MESSAGES_REASON = "missed messages from the rest of the room; rejoin";
@@ -36,12 +37,13 @@ export class Members {
 
   /**
    * Lets a member in: its socket, hibernatable, with the `Member` its ticket makes as
-   * attachment and its keys (user, address) as tags, by which the room counts them.
+   * attachment and its keys (user, address) as tags, by which the room counts them, and
+   * `BATCHED_TAG` when it watches presence in batches (a tag, so a wake still knows).
    */
   accept(ticket: JoinTicket): { response: Response; socket: WebSocket } {
     const { 0: client, 1: server } = new WebSocketPair();
     server.serializeAttachment(memberFrom(ticket, crypto.randomUUID(), Date.now()));
-    this.ctx.acceptWebSocket(server, [...ticket.keys.keys]);
+    this.ctx.acceptWebSocket(server, ticket.batched ? [...ticket.keys.keys, BATCHED_TAG] : [...ticket.keys.keys]);
     const response = new Response(null, { status: 101, webSocket: client, headers: protocolHeader(ticket.protocol) });
     return { response, socket: server };
   }

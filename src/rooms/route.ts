@@ -99,7 +99,7 @@ export async function handleRoom(request: Request, url: URL, env: Env, config: C
       decision.access,
       position.value,
       addressKey(request),
-      { client: client.client, watch: watch.value },
+      { client: client.client, watch: watch.value !== "off", batched: watch.value === "batch" },
       identity?.value,
     );
     try {

@@ -3,7 +3,8 @@
  * each see everyone, never their own join; a member whose TCP connection is cut
  * (through a proxy, no close frame) leaves everyone's view within 30 s; after a
  * SIGKILL and a restart on the same storage presence starts empty and refills as
- * members return. RoomClient with `{ presence: true }` keeps the map.
+ * members return. RoomClient with `{ presence: true }` keeps the map, and fires one
+ * join event per user for joins that came in one `presence_batch` frame.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -22,6 +23,7 @@ interface Frame {
   users?: number;
   members?: { id: string; info: unknown; connections: number }[];
   member?: { id: string };
+  events?: Frame[];
 }
 
 let server: DevServer | undefined;
@@ -136,4 +138,33 @@ describe("presence under wrangler dev", () => {
     await vi.waitFor(() => expect(events.at(-1)).toBe("presence 2"), 15_000);
     expect([...client.presence.keys()].sort()).toEqual(["ann", "carl"]);
   }, 120_000);
+
+  it("RoomClient follows a burst of 30 joins over 3 objects with one join event each, in the order presence=1 gets them", async () => {
+    server ??= await startDevServer(VARS);
+    const room = `presence-burst-${Date.now()}`;
+    const single = await watch(server.wsUrl, room, "watcher"); // presence=1: one frame per join
+    const batched = await openClient(`${server.wsUrl}/rooms/${room}?history=0&presence=batch&client=raw`);
+    clients.push(batched);
+    const joins: string[] = [];
+    const client = new RoomClient(`${server.wsUrl}/rooms/${room}?client=ann`, { presence: true });
+    roomClients.push(client);
+    client.on("join", (event) => joins.push(event.id));
+    await vi.waitFor(() => expect(client.presence.size).toBe(3), 10_000);
+    const burst = await Promise.all(ids(USERS).map((id) => openClient(`${server?.wsUrl}/rooms/${room}?client=${id}`)));
+    clients.push(...burst);
+
+    const order = () =>
+      frames(single)
+        .filter((frame) => frame.type === "join")
+        .map((frame) => frame.member?.id)
+        .filter((id) => id !== "ann" && id !== "raw");
+    await vi.waitFor(() => expect([joins.length, order().length]).toEqual([USERS, USERS]), 15_000);
+    expect(joins).toEqual(order());
+    // The same object's raw presence=batch watcher shows what the client read: joins together.
+    const heard = () =>
+      frames(batched).flatMap((frame) => (frame.type === "presence_batch" ? (frame.events ?? []) : [frame]));
+    await vi.waitFor(() => expect(heard().filter((frame) => frame.type === "join")).toHaveLength(USERS + 1), 15_000);
+    expect(frames(batched).filter((frame) => frame.type === "presence_batch").length).toBeGreaterThan(0);
+    expect([...client.presence.keys()].sort()).toEqual(["ann", ...ids(USERS), "raw", "watcher"].sort());
+  }, 60_000);
 });

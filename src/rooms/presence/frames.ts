@@ -1,7 +1,7 @@
 /**
  * What presence says, on the wire and between a room's objects: the snapshot a
  * watcher gets after `joined` (and again when the list was truncated or is whole
- * again), a user's join and leave, the body of `GET /rooms/:name/presence`, and the
+ * again), a user's join and leave (several together for a batched watcher), the body of `GET /rooms/:name/presence`, and the
  * items the directory sends the shards with watchers. Checked where they arrive untyped.
  */
 import { type MemberInfo, parseInfo } from "../access/info";
@@ -33,6 +33,19 @@ export interface JoinFrame {
 export interface LeaveFrame {
   readonly type: "leave";
   readonly member: { readonly id: string };
+}
+
+/**
+ * For a member that joined with `?presence=batch`: the joins and leaves that reached its
+ * object together, in order, each as its own frame would be. One alone comes as that frame.
+ */
+export interface BatchFrame {
+  readonly type: "presence_batch";
+  readonly events: readonly (JoinFrame | LeaveFrame)[];
+}
+
+export function batchFrame(events: readonly (JoinFrame | LeaveFrame)[]): BatchFrame {
+  return { type: "presence_batch", events };
 }
 
 /** `GET /rooms/:name/presence`. */
@@ -74,12 +87,27 @@ export function parsePresenceBatch(value: unknown): PresenceBatch | null {
   return { life: value.life, items };
 }
 
-/** A snapshot in an admission, or null when it is not one. */
-export function parseSnapshot(value: unknown): { life: string; seq: number; frame: PresenceFrame } | null {
+/** A snapshot for one new watcher: its `presence` frame as JSON text, and the number of the last item it covers. */
+export interface Snapshot {
+  readonly life: string;
+  readonly seq: number;
+  readonly text: string;
+}
+
+/** A snapshot's text: `ROOM_PRESENCE_MAX`'s bound of users, each with its id and at most 1 KiB of info. */
+const MAX_SNAPSHOT_TEXT = 16 * 1024 * 1024;
+const SNAPSHOT_START = '{"type":"presence",';
+
+/**
+ * A snapshot in an admission, or null when it is not one. The room's own directory made
+ * its text (./view.ts) for the watcher as it is: it is checked for what it is, not re-read.
+ */
+export function parseSnapshot(value: unknown): Snapshot | null {
   if (!isRecord(value) || typeof value.life !== "string" || !isIntegerIn(value.seq, 0, Number.MAX_SAFE_INTEGER))
     return null;
-  const frame = parsePresenceFrame(value.frame);
-  return frame?.type === "presence" ? { life: value.life, seq: value.seq, frame } : null;
+  const { text } = value;
+  if (typeof text !== "string" || text.length > MAX_SNAPSHOT_TEXT || !text.startsWith(SNAPSHOT_START)) return null;
+  return { life: value.life, seq: value.seq, text };
 }
 
 function parsePresenceFrame(value: unknown): JoinFrame | LeaveFrame | PresenceFrame | null {

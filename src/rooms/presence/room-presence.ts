@@ -11,13 +11,13 @@ import type { JoinTicket } from "../join-ticket";
 import { parseCountReading } from "../shards/count-reading";
 import type { JoinKeys } from "../shards/member-keys";
 import { kindOf, WATCH_KEY } from "../shards/member-keys";
-import type { RoomStub } from "../shards/names";
+import { DIRECTORY_SHARD, type RoomStub } from "../shards/names";
 import type { Shard } from "../shards/shard";
 import { isRecord } from "../validate";
 import { PresenceAnnouncer } from "./announce";
 import { type ObjectPresence, parseObjectPresence, presenceOf } from "./census";
-import { type PresenceBatch, type PresenceBody, parseSnapshot } from "./frames";
-import { PresenceTracker, type Snapshot } from "./tracker";
+import { type PresenceBatch, type PresenceBody, parseSnapshot, type Snapshot } from "./frames";
+import { PresenceTracker } from "./tracker";
 import { PresenceWatchers } from "./watchers";
 
 /** What one object answers the directory: its full count reading and who it holds. */
@@ -44,7 +44,7 @@ export class RoomPresence {
 
   /** A member let in on this object; `fromDirectory`: the snapshot its admission carried (not on shard 0). */
   accepted(socket: WebSocket, ticket: JoinTicket, fromDirectory: unknown): void {
-    if (ticket.watch) this.watchers.hold(socket);
+    if (ticket.watch) this.watchers.hold(socket, ticket.batched);
     const tracker = this.tracker;
     if (tracker !== null) {
       tracker.max = ticket.presenceMax;
@@ -138,7 +138,8 @@ export class RoomPresence {
       others: () => directory.list.shards.filter((index) => index !== 0),
       ask: (index) => this.ask(index),
       send: (index, item) => announcer?.send(index, item),
-      deliver: (item) => this.watchers.received({ life: tracker.life, items: [item] }),
+      // The directory's own watchers wait their turn like every other object's (./announce.ts).
+      deliver: (item) => announcer?.send(DIRECTORY_SHARD, item),
       wakeAt: (at) => {
         announcer?.retryStale();
         this.ctx.waitUntil(this.alarms.schedule("presence", at));
@@ -147,7 +148,8 @@ export class RoomPresence {
     });
     announcer = new PresenceAnnouncer(
       tracker.life,
-      (index, batch) => this.stub(index).presenceItems(batch),
+      async (index, batch) =>
+        index === DIRECTORY_SHARD ? this.watchers.received(batch) : this.stub(index).presenceItems(batch),
       () => tracker.freshItem(),
       (work) => this.ctx.waitUntil(work),
     );

@@ -17,20 +17,14 @@ import { type MemberInfo, parseInfo } from "../access/info";
 import type { KeyCounts } from "../shards/key-counts";
 import { type KeyCount, userKey, userOf, WATCH_KEY } from "../shards/member-keys";
 import type { ObjectPresence } from "./census";
-import type { JoinFrame, LeaveFrame, PresenceFrame, PresenceItem } from "./frames";
+import type { JoinFrame, LeaveFrame, PresenceFrame, PresenceItem, Snapshot } from "./frames";
+import { PresenceView } from "./view";
 
 /** How often the directory asks the shards of a watched room who they hold: leaves are true within this and a call. */
 export const PRESENCE_CHECK_MS = 15_000;
 /** Storage: the room is watched (a wake must compare), and one row per user announced. */
 const WATCHED_KEY = "presence:watched";
 const USER_PREFIX = "presence:user:";
-
-/** A snapshot for one new watcher: the frame, and the number of the last item it covers. */
-export interface Snapshot {
-  readonly life: string;
-  readonly seq: number;
-  readonly frame: PresenceFrame;
-}
 
 export interface TrackerPorts {
   readonly kv: DurableObjectStorage["kv"];
@@ -55,7 +49,7 @@ export interface TrackerPorts {
 
 export class PresenceTracker {
   /** Users present and their connections; null while nobody watches (in this life). */
-  private view: Map<string, { info: MemberInfo | null; connections: number }> | null = null;
+  private view: PresenceView | null = null;
   private readonly infos = new Map<string, MemberInfo | null>();
   readonly life = crypto.randomUUID().slice(0, 8);
   private seq = 0;
@@ -90,7 +84,7 @@ export class PresenceTracker {
   snapshot(): Promise<Snapshot> {
     return this.run(async () => {
       if (this.view === null) await this.build();
-      return { life: this.life, seq: this.seq, frame: this.frame() };
+      return { life: this.life, seq: this.seq, text: (this.view ?? new PresenceView()).json(this.max) };
     });
   }
 
@@ -115,12 +109,12 @@ export class PresenceTracker {
 
   /** Builds the view: what was announced (storage), then who is here now; the differences are announced. */
   private async build(): Promise<void> {
-    const view = new Map<string, { info: MemberInfo | null; connections: number }>();
+    const view = new PresenceView();
     for (const [key, value] of this.ports.kv.list({ prefix: USER_PREFIX })) {
       const id = key.slice(USER_PREFIX.length);
       const info = value === null ? null : parseInfo(value);
       this.learn(id, info);
-      view.set(id, { info, connections: 1 });
+      view.set(id, info, 1);
     }
     this.view = view;
     await this.askAll();
@@ -135,7 +129,7 @@ export class PresenceTracker {
   }
 
   private recomputeAll(): void {
-    const ids = new Set(this.view?.keys());
+    const ids = new Set(this.view?.ids());
     for (const [key] of this.ports.local.all()) ids.add(userOf(key) ?? "");
     for (const index of this.ports.others())
       for (const key of this.ports.counts.keysOf(index)) ids.add(userOf(key) ?? "");
@@ -147,7 +141,7 @@ export class PresenceTracker {
   private transition(id: string): void {
     const view = this.view;
     if (view === null) return;
-    const before = view.get(id);
+    const before = view.connections(id);
     const now = this.total(userKey(id));
     if (now === 0) {
       if (before === undefined) return;
@@ -156,10 +150,10 @@ export class PresenceTracker {
       this.event({ type: "leave", member: { id } });
     } else if (before === undefined) {
       const info = this.infos.get(id) ?? null;
-      view.set(id, { info, connections: now });
+      view.set(id, info, now);
       this.ports.kv.put(USER_PREFIX + id, info);
       this.event({ type: "join", member: { id, info } });
-    } else before.connections = now;
+    } else view.reconnected(id, now);
   }
 
   /** After changes: the limit's crossing in either direction sends everyone a fresh snapshot; no watcher left, it all goes. */
@@ -204,9 +198,7 @@ export class PresenceTracker {
   }
 
   private frame(): PresenceFrame {
-    const view = this.view ?? new Map();
-    const members = [...view].slice(0, this.max).map(([id, { info, connections }]) => ({ id, info, connections }));
-    return { type: "presence", users: view.size, members, truncated: view.size > this.max };
+    return (this.view ?? new PresenceView()).frame(this.max);
   }
 
   private total(key: string): number {

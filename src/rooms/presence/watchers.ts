@@ -1,14 +1,18 @@
 /**
- * The watchers one room object holds (members that joined with `?presence=1`): what
- * the directory announces reaches them here, in order. A new watcher gets its
- * snapshot right after its `joined` frame, then the items numbered after the
+ * The watchers one room object holds (members that joined with `?presence=1` or
+ * `=batch`): what the directory announces reaches them here, in order. A new watcher gets
+ * its snapshot right after its `joined` frame, then the items numbered after the
  * snapshot, whichever arrived first: the directory's items and a shard's admission
- * travel by different calls. A member never gets its own join. In memory only: a
- * snapshot and items race only while the object is awake.
+ * travel by different calls. A member never gets its own join. A batched watcher gets
+ * the joins and leaves that arrived together (one call from the directory, at most one
+ * per 50 ms: ./announce.ts) in one `presence_batch` frame. In memory only: a snapshot
+ * and items race only while the object is awake.
  */
 import { userKey } from "../shards/member-keys";
-import type { PresenceBatch, PresenceItem } from "./frames";
-import type { Snapshot } from "./tracker";
+import { batchFrame, type PresenceBatch, type PresenceItem, type Snapshot } from "./frames";
+
+/** The tag of a socket that watches with `?presence=batch` (not a key: nothing counts it). */
+export const BATCHED_TAG = "presence:batch";
 
 /** Items kept for watchers being admitted, whose snapshot may be older than what already arrived. */
 const RECENT_ITEMS = 1_024;
@@ -18,10 +22,15 @@ interface Mark {
   readonly seq: number;
 }
 
+interface Entry {
+  readonly life: string;
+  readonly item: PresenceItem;
+}
+
 interface Pending {
   snapshot: Snapshot | null;
   joined: boolean;
-  readonly queued: { life: string; item: PresenceItem }[];
+  readonly queued: Entry[];
 }
 
 /** The part of `ctx` the watchers use. */
@@ -29,10 +38,58 @@ export interface WatcherSockets {
   getWebSockets(tag?: string): WebSocket[];
 }
 
+/** What one delivery shares between its watchers: each item's text and own sockets, each run's frame. */
+class Delivery {
+  private readonly texts = new Map<PresenceItem, string>();
+  private readonly owners = new Map<PresenceItem, ReadonlySet<WebSocket>>();
+  private readonly runs = new Map<string, string>();
+
+  constructor(
+    private readonly sockets: WatcherSockets,
+    readonly batched: ReadonlySet<WebSocket>,
+  ) {}
+
+  text(item: PresenceItem): string {
+    let text = this.texts.get(item);
+    if (text === undefined) {
+      text = JSON.stringify(item.frame);
+      this.texts.set(item, text);
+    }
+    return text;
+  }
+
+  /** A join's own user's sockets here: they never get it. */
+  own(item: PresenceItem): ReadonlySet<WebSocket> {
+    const { frame } = item;
+    if (frame.type !== "join") return EMPTY;
+    let own = this.owners.get(item);
+    if (own === undefined) {
+      own = new Set(this.sockets.getWebSockets(userKey(frame.member.id)));
+      this.owners.set(item, own);
+    }
+    return own;
+  }
+
+  /** The frame of joins and leaves `run` (two or more), made once for every watcher that gets the same. */
+  run(run: readonly PresenceItem[]): string {
+    const key = run.map((item) => item.seq).join(",");
+    let text = this.runs.get(key);
+    if (text === undefined) {
+      text = JSON.stringify(batchFrame(run.flatMap(({ frame }) => (frame.type === "presence" ? [] : [frame]))));
+      this.runs.set(key, text);
+    }
+    return text;
+  }
+}
+
+const EMPTY: ReadonlySet<WebSocket> = new Set();
+
 export class PresenceWatchers {
   private readonly marks = new Map<WebSocket, Mark>();
   private readonly pending = new Map<WebSocket, Pending>();
-  private recent: { life: string; item: PresenceItem }[] = [];
+  private recent: Entry[] = [];
+  /** Watchers with `BATCHED_TAG`; null until first needed after a wake. */
+  private batched: Set<WebSocket> | null = null;
 
   constructor(
     private readonly sockets: WatcherSockets,
@@ -41,19 +98,17 @@ export class PresenceWatchers {
 
   /** Items from the directory, in the order it numbered them. */
   received(batch: PresenceBatch): void {
-    const watchers = this.sockets.getWebSockets(this.watchKey);
-    for (const item of batch.items) {
-      this.recent.push({ life: batch.life, item });
-      const text = JSON.stringify(item.frame);
-      const own = this.ownSockets(item);
-      for (const socket of watchers) this.offer(socket, batch.life, item, text, own);
-    }
+    const delivery = this.delivery();
+    const entries = batch.items.map((item) => ({ life: batch.life, item }));
+    this.recent.push(...entries);
+    for (const socket of this.sockets.getWebSockets(this.watchKey)) this.offer(socket, entries, delivery);
     if (this.recent.length > RECENT_ITEMS) this.recent = this.recent.slice(-RECENT_ITEMS);
   }
 
-  /** A watcher was let in: nothing reaches it before its `joined` frame and its snapshot. */
-  hold(socket: WebSocket): void {
+  /** A watcher was let in (`batched`: with `?presence=batch`): nothing reaches it before its `joined` frame and its snapshot. */
+  hold(socket: WebSocket, batched: boolean): void {
     this.pending.set(socket, { snapshot: null, joined: false, queued: [] });
+    if (batched) this.batchedSockets().add(socket);
   }
 
   /** Its snapshot, with the items that arrived before it and come after it. */
@@ -77,6 +132,16 @@ export class PresenceWatchers {
   forget(socket: WebSocket): void {
     this.marks.delete(socket);
     this.pending.delete(socket);
+    this.batched?.delete(socket);
+  }
+
+  private delivery(): Delivery {
+    return new Delivery(this.sockets, this.batchedSockets());
+  }
+
+  private batchedSockets(): Set<WebSocket> {
+    this.batched ??= new Set(this.sockets.getWebSockets(BATCHED_TAG));
+    return this.batched;
   }
 
   private flush(socket: WebSocket, pending: Pending): void {
@@ -84,38 +149,57 @@ export class PresenceWatchers {
     if (snapshot === null || !pending.joined) return;
     this.pending.delete(socket);
     if (socket.readyState !== WebSocket.OPEN) return;
-    socket.send(JSON.stringify(snapshot.frame));
+    socket.send(snapshot.text);
     this.marks.set(socket, { life: snapshot.life, seq: snapshot.seq });
-    for (const { life, item } of pending.queued) this.offer(socket, life, item);
+    this.offer(socket, pending.queued, this.delivery());
   }
 
-  /** A join's own user's sockets here: they never get it. */
-  private ownSockets(item: PresenceItem): ReadonlySet<WebSocket> {
-    const { frame } = item;
-    return frame.type === "join" ? new Set(this.sockets.getWebSockets(userKey(frame.member.id))) : new Set();
-  }
-
-  private offer(
-    socket: WebSocket,
-    life: string,
-    item: PresenceItem,
-    text = JSON.stringify(item.frame),
-    own = this.ownSockets(item),
-  ): void {
+  /** What of `entries` `socket` has not had (nor its own join), sent: a batched watcher's joins and leaves together. */
+  private offer(socket: WebSocket, entries: readonly Entry[], delivery: Delivery): void {
     const pending = this.pending.get(socket);
     if (pending !== undefined) {
-      pending.queued.push({ life, item });
+      pending.queued.push(...entries);
       return;
     }
     if (socket.readyState !== WebSocket.OPEN) return;
-    const mark = this.marks.get(socket);
-    if (mark !== undefined && mark.life === life && item.seq <= mark.seq) return;
-    if (own.has(socket)) return;
+    const batched = delivery.batched.has(socket);
+    let run: PresenceItem[] = [];
+    let runLife = "";
+    const sendRun = () => {
+      if (run.length === 0) return;
+      const [first] = run;
+      this.send(
+        socket,
+        runLife,
+        run,
+        run.length === 1 && first !== undefined ? delivery.text(first) : delivery.run(run),
+      );
+      run = [];
+    };
+    for (const { life, item } of entries) {
+      const mark = this.marks.get(socket);
+      if (mark !== undefined && mark.life === life && item.seq <= mark.seq) continue;
+      if (delivery.own(item).has(socket)) continue;
+      if (batched && item.frame.type !== "presence") {
+        if (life !== runLife) sendRun();
+        runLife = life;
+        run.push(item);
+        continue;
+      }
+      sendRun();
+      this.send(socket, life, [item], delivery.text(item));
+    }
+    sendRun();
+  }
+
+  private send(socket: WebSocket, life: string, items: readonly PresenceItem[], text: string): void {
+    const last = items[items.length - 1];
+    if (last === undefined) return;
     try {
       socket.send(text);
     } catch {
       return; // closing: its close handler tells the room
     }
-    this.marks.set(socket, { life, seq: item.seq });
+    this.marks.set(socket, { life, seq: last.seq });
   }
 }

@@ -21,6 +21,7 @@ const ticket: JoinTicket = {
   keys: { keys: ["address:192.0.2.1"], caps: { user: 10, address: 100 } },
   client: null,
   watch: false,
+  batched: false,
   presenceMax: 1000,
   acks: null,
 };
