@@ -45,7 +45,7 @@ export interface JoinTicket {
   readonly keys: JoinKeys;
   /** Its `?client=` (an open room's identity, for presence); null without one. */
   readonly client: string | null;
-  /** Joined with `?presence=1`: gets the presence snapshot after `joined`, then joins and leaves. */
+  /** Joined with `?presence=1` (or `=batch`): gets the presence snapshot after `joined`, then joins and leaves. */
   readonly watch: boolean;
   /** Watches with `?presence=batch`: joins and leaves that come together arrive in one frame. */
   readonly batched: boolean;

@@ -7,9 +7,9 @@
  * reads). Every argument arrives untyped and is checked before use.
  */
 
-import type { HistoryQuery } from "./history/catch-up";
 import { parsePosition } from "./history/position";
 import { parseHistoryQuery, toWire, type WireRead } from "./history/read";
+import type { HistoryQuery } from "./history/sources";
 import { type HistoryWindow, parseHistoryWindow } from "./join-ticket";
 import type { Payload } from "./message";
 import { type PresenceBatch, type PresenceBody, parsePresenceBatch } from "./presence/frames";

@@ -12,26 +12,8 @@
 import { byTime } from "./by-time";
 import { advanced, encodePosition, type Mark, type Position } from "./position";
 import { readOn, readThrough } from "./read-through";
+import type { HistoryQuery, HistoryRead, HistorySources } from "./sources";
 import type { Entry, Extent } from "./store";
-
-/** What one origin is asked for. */
-export type HistoryQuery =
-  | { readonly after: number }
-  /** The last `last` messages, and every one from the time `from` on: a join's, in one call. */
-  | { readonly last: number; readonly from: number };
-
-/** One origin's answer: where its history stands, and the messages asked for (one page). */
-export interface HistoryRead {
-  readonly extent: Extent;
-  readonly entries: readonly Entry[];
-}
-
-/** The room's origins and their histories, wherever they live. */
-export interface HistorySources {
-  /** Every origin whose history may hold messages: the room's objects and those it dropped lately. */
-  origins(): Promise<number[]>;
-  read(origin: number, query: HistoryQuery): Promise<HistoryRead>;
-}
 
 /** What a positioned member receives before going live. */
 export interface CatchUp {

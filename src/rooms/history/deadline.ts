@@ -4,7 +4,7 @@
  * behind it: past the deadline the read fails, and the member is closed 1011 with
  * `CATCH_UP_TIMEOUT_REASON` to rejoin, as for any read that fails.
  */
-import type { HistorySources } from "./catch-up";
+import type { HistorySources } from "./sources";
 
 /** Most time one read of another object's history (a page, or one large message) may take. */
 export const READ_DEADLINE_MS = 5_000;

@@ -6,11 +6,12 @@
  * before `MAX_GET_PAGE_BYTES` of messages, though it always has one if any is left.
  */
 import { bodyBytes } from "./body";
-import { type CatchUp, type HistorySources, resume } from "./catch-up";
+import { type CatchUp, resume } from "./catch-up";
 import { base64Chunks, headerOf, type jsonEnvelope } from "./envelope";
 import { encodePosition, type Position } from "./position";
 import type { LimitedQuery } from "./read";
 import { loaded } from "./replay";
+import type { HistorySources } from "./sources";
 import type { Extent, LiveEntry } from "./store";
 
 /** Bytes of messages (UTF-8 for text, bytes for binary) a page carries at most, unless its first is larger. */

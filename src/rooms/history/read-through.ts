@@ -4,7 +4,7 @@
  * first page, or past it when the origin kept sending. What comes back has no hole,
  * so a member's marks and floors can follow the last message it is really sent.
  */
-import type { HistoryQuery, HistoryRead, HistorySources } from "./catch-up";
+import type { HistoryQuery, HistoryRead, HistorySources } from "./sources";
 
 /** An origin's answer over its pages; `broken` when a later page no longer went on from the one before. */
 export interface ReadThrough extends HistoryRead {

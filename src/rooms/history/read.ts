@@ -7,8 +7,8 @@
 import type { Payload } from "../message";
 import { isIntegerIn, isRecord, parseSentId } from "../validate";
 import { bodyFrom, isLarge, largeBody } from "./body";
-import type { HistoryQuery, HistoryRead } from "./catch-up";
 import { EPOCH_PATTERN } from "./position";
+import type { HistoryQuery, HistoryRead } from "./sources";
 import type { Entry, Extent } from "./store";
 
 const MAX = Number.MAX_SAFE_INTEGER;

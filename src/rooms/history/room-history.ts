@@ -9,7 +9,7 @@ import { CLOSE_INTERNAL_ERROR } from "../../protocol/close-codes";
 import type { Alarms } from "../alarms";
 import { type HistoryWindow, type PositionRequest, parseHistoryWindow } from "../join-ticket";
 import type { Payload, RelayMeta } from "../message";
-import { type CatchUp, type HistoryRead, type HistorySources, lastMessages, resume } from "./catch-up";
+import { type CatchUp, lastMessages, resume } from "./catch-up";
 import { bounded, CATCH_UP_TIMEOUT_REASON, ReadTimeoutError } from "./deadline";
 import { type CloseMember, PositionedDelivery, type SendTo } from "./delivery";
 import { historyPage } from "./page";
@@ -17,6 +17,7 @@ import { encodePosition, type Position, parsePosition } from "./position";
 import type { LimitedQuery } from "./read";
 import { type Identity, SentIds } from "./sent-ids";
 import { SharedReads } from "./shared-reads";
+import type { HistoryRead, HistorySources } from "./sources";
 import { type Entry, EPOCH_KEY, type Extent, HistoryStore, idleExtent, type LiveEntry } from "./store";
 
 const WINDOW_KEY = "history:window";

@@ -6,7 +6,7 @@
  * between its start and a later member's hold. So for each origin and query one read is
  * in flight, and the next gathers whoever asks meanwhile, starting when the first ends.
  */
-import type { HistoryQuery, HistoryRead, HistorySources } from "./catch-up";
+import type { HistoryQuery, HistoryRead, HistorySources } from "./sources";
 
 interface Round<T> {
   /** What the round will ask, widened as catch-ups join it. */

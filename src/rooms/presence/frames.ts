@@ -1,8 +1,9 @@
 /**
  * What presence says, on the wire and between a room's objects: the snapshot a
  * watcher gets after `joined` (and again when the list was truncated or is whole
- * again), a user's join and leave (several together for a batched watcher), the body of `GET /rooms/:name/presence`, and the
- * items the directory sends the shards with watchers. Checked where they arrive untyped.
+ * again), a user's join and leave (several together for a batched watcher), the body
+ * of `GET /rooms/:name/presence`, and the items the directory sends the shards with
+ * watchers. Checked where they arrive untyped.
  */
 import { type MemberInfo, parseInfo } from "../access/info";
 import { isIntegerIn, isRecord } from "../validate";

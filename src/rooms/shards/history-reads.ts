@@ -3,8 +3,9 @@
  * directory, each origin's messages from its own object (this one's read locally), and
  * a message too large for a call's answer fetched alone, as a stream, when its turn comes.
  */
-import type { HistoryQuery, HistoryRead, HistorySources } from "../history/catch-up";
+
 import { parseHistoryRead } from "../history/read";
+import type { HistoryQuery, HistoryRead, HistorySources } from "../history/sources";
 import { isIntegerIn } from "../validate";
 import { MAX_SHARD_INDEX, type RoomStub } from "./names";
 

@@ -5,7 +5,7 @@
  */
 import { logError, logEvent } from "../../log";
 import { AlarmRetry, type Alarms } from "../alarms";
-import type { HistoryQuery, HistoryRead, HistorySources } from "../history/catch-up";
+import type { HistoryQuery, HistoryRead, HistorySources } from "../history/sources";
 import { type CountReading, CountStamps } from "./count-reading";
 import { CountReporter } from "./count-report";
 import { Directory } from "./directory";

@@ -4,7 +4,8 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type HistoryQuery, type HistorySources, resume } from "../../../../src/rooms/history/catch-up";
+import { resume } from "../../../../src/rooms/history/catch-up";
+import type { HistoryQuery, HistorySources } from "../../../../src/rooms/history/sources";
 import type { Entry } from "../../../../src/rooms/history/store";
 import { Room } from "../../../../src/rooms/room";
 import { waitForMessages } from "../../helpers";
