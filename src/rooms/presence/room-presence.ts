@@ -137,9 +137,8 @@ export class RoomPresence {
       counts: directory.keyCounts,
       others: () => directory.list.shards.filter((index) => index !== 0),
       ask: (index) => this.ask(index),
-      send: (index, item) => announcer?.send(index, item),
       // The directory's own watchers wait their turn like every other object's (./announce.ts).
-      deliver: (item) => announcer?.send(DIRECTORY_SHARD, item),
+      send: (index, item) => announcer?.send(index, item),
       wakeAt: (at) => {
         announcer?.retryStale();
         this.ctx.waitUntil(this.alarms.schedule("presence", at));

@@ -16,6 +16,7 @@ import { logError } from "../../log";
 import { type MemberInfo, parseInfo } from "../access/info";
 import type { KeyCounts } from "../shards/key-counts";
 import { type KeyCount, userKey, userOf, WATCH_KEY } from "../shards/member-keys";
+import { DIRECTORY_SHARD } from "../shards/names";
 import type { ObjectPresence } from "./census";
 import type { JoinFrame, LeaveFrame, PresenceFrame, PresenceItem, Snapshot } from "./frames";
 import { PresenceView } from "./view";
@@ -38,10 +39,8 @@ export interface TrackerPorts {
   readonly others: () => number[];
   /** Asks shard `index` who it holds, and records its full reading in `counts`; resolves with who, or null. */
   readonly ask: (index: number) => Promise<ObjectPresence | null>;
-  /** Sends `item` to shard `index`'s watchers (batched per shard). */
+  /** Sends `item` to shard `index`'s watchers, the directory's own (`DIRECTORY_SHARD`) too (batched per shard). */
   readonly send: (index: number, item: PresenceItem) => void;
-  /** Delivers `item` to the directory's own watchers. */
-  readonly deliver: (item: PresenceItem) => void;
   /** Asks for a `check()` at `at`. */
   readonly wakeAt: (at: number) => void;
   readonly now: () => number;
@@ -192,7 +191,7 @@ export class PresenceTracker {
 
   private emit(frame: JoinFrame | LeaveFrame | PresenceFrame): void {
     const item = { seq: ++this.seq, frame };
-    this.ports.deliver(item);
+    this.ports.send(DIRECTORY_SHARD, item);
     for (const index of this.ports.others())
       if (this.ports.counts.count(index, WATCH_KEY) > 0) this.ports.send(index, item);
   }
