@@ -7,6 +7,9 @@ import worker from "../../src/index";
 
 export const WAIT_MS = 10_000;
 
+/** `vi.waitFor`'s options for work in other objects: the helpers' wait, not its default 1 s, which a loaded CI machine can exceed. */
+export const EVENTUALLY = { timeout: WAIT_MS } as const;
+
 /**
  * `[vars]` for tests that pipeline hundreds of messages on one socket at once: they are about
  * order, and such a burst is over the default MAX_MESSAGES_PER_SECOND (100), which closes it 1008.

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { connect, finish, WAIT_MS, waitForMessages } from "./helpers";
+import { connect, EVENTUALLY, finish, waitForMessages } from "./helpers";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -15,7 +15,7 @@ describe("connection logs", () => {
     await waitForMessages(socket, 2);
     expect(log).not.toHaveBeenCalled();
     await finish(socket);
-    await vi.waitFor(() => expect(log).toHaveBeenCalledTimes(1), { timeout: WAIT_MS });
+    await vi.waitFor(() => expect(log).toHaveBeenCalledTimes(1), EVENTUALLY);
     const line: unknown = JSON.parse(String(log.mock.calls[0]?.[0]));
     expect(line).toMatchObject({
       event: "echo_connection_closed",
@@ -34,7 +34,7 @@ describe("connection logs", () => {
     const log = vi.spyOn(console, "log");
     const socket = await connect("/ws", { MAX_MESSAGE_BYTES: "1" });
     socket.send("too big");
-    await vi.waitFor(() => expect(log).toHaveBeenCalledTimes(1), { timeout: WAIT_MS });
+    await vi.waitFor(() => expect(log).toHaveBeenCalledTimes(1), EVENTUALLY);
     expect(JSON.parse(String(log.mock.calls[0]?.[0]))).toMatchObject({ code: 1009, closedBy: "server" });
   });
 });

@@ -8,7 +8,7 @@ import { resume } from "../../../../src/rooms/history/catch-up";
 import type { HistoryQuery, HistorySources } from "../../../../src/rooms/history/sources";
 import type { Entry } from "../../../../src/rooms/history/store";
 import { Room } from "../../../../src/rooms/room";
-import { WAIT_MS, waitForMessages } from "../../helpers";
+import { EVENTUALLY, waitForMessages } from "../../helpers";
 import { freshRoom, joinMany, joinRoom, roomShard, shardMembers } from "../helpers";
 import { drop, joinPositioned } from "./positioned";
 
@@ -73,7 +73,7 @@ describe("a resume over two reads of one origin while it keeps sending", () => {
     });
     const back = await joinPositioned(room, `since=${seen?.position}`, SHARDED);
     // Polled from here: a promise the object settled would carry the test on in the object's context.
-    await vi.waitFor(() => expect(reads).toBe(2), { timeout: WAIT_MS });
+    await vi.waitFor(() => expect(reads).toBe(2), EVENTUALLY);
     await say(sender, bystander, "small 0", "small 1", "small 2");
     open();
     await back.frameCount(BIG_COUNT + 4);

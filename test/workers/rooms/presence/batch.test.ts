@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { INVALID_PRESENCE_FLAG, PRESENCE_NEEDS_ENVELOPES } from "../../../../src/rooms/presence/request";
 import { Room } from "../../../../src/rooms/room";
-import { fetchWithVars, upgradeHeaders, WAIT_MS } from "../../helpers";
+import { EVENTUALLY, fetchWithVars, upgradeHeaders } from "../../helpers";
 import { freshRoom, shardMembers } from "../helpers";
 import { type Frame, type Member, member, settle } from "./watch";
 
@@ -73,15 +73,14 @@ describe("?presence=batch", () => {
     await single.next("join", 8); // e1's snapshot had b1: it sees only u0 to u7 join
     const expected = changes(single).slice(-8);
     expect(expected.map((change) => change.split(" ")[1]).sort()).toEqual(joins);
-    const waiting = { timeout: WAIT_MS };
-    await vi.waitFor(() => expect(changes(batched).slice(-8)).toEqual(expected), waiting);
+    await vi.waitFor(() => expect(changes(batched).slice(-8)).toEqual(expected), EVENTUALLY);
 
     const burst = batched.frames.slice(before);
     expect(burst.map((frame) => frame.type)).toEqual(["join", "presence_batch"]);
     expect((burst[1] as BatchFrame).events).toHaveLength(7);
     expect(single.frames.some((frame) => frame.type === "presence_batch")).toBe(false);
     // The directory's own watcher, same order; its line waits its own turn (BATCH_MS), so it may come later.
-    await vi.waitFor(() => expect(changes(events).slice(-8)).toEqual(expected), waiting);
+    await vi.waitFor(() => expect(changes(events).slice(-8)).toEqual(expected), EVENTUALLY);
     expect(changes(batched)).not.toContain("join b1");
 
     // One change alone comes as its own frame.

@@ -13,7 +13,7 @@ import { parseDirectoryRecord } from "../../../../src/rooms/shards/directory-rec
 import type { ShardList } from "../../../../src/rooms/shards/names";
 import { RETIRED_MS } from "../../../../src/rooms/shards/retired";
 import { SHARDS_KEY } from "../../../../src/rooms/shards/shard";
-import { WAIT_MS, waitForClose, waitForMessage } from "../../helpers";
+import { EVENTUALLY, waitForClose, waitForMessage } from "../../helpers";
 import { freshRoom, type JoinOptions, joinMany, joinRoom, roomInfo, roomShard, shardMembers } from "../helpers";
 
 const SHARDED: JoinOptions = { vars: { ROOM_SHARD_CONNECTIONS: "3" } };
@@ -52,9 +52,7 @@ describe("a shard that cannot be told", () => {
     expect(await shardMembers(room, 4)).toEqual([3, 2, 3, 1]);
     cannotBeTold([await instanceOf(room, 2)]);
     await leave(members[9]); // shard 3 leaves: the list changes, and shard 2 misses it
-    await vi.waitFor(async () => expect(await roomInfo(room)).toEqual({ connections: 8, shards: 3 }), {
-      timeout: WAIT_MS,
-    });
+    await vi.waitFor(async () => expect(await roomInfo(room)).toEqual({ connections: 8, shards: 3 }), EVENTUALLY);
 
     const newcomer = await joinRoom(room, SHARDED);
     expect(newcomer.readyState).toBe(WebSocket.OPEN);
@@ -96,9 +94,10 @@ describe("a link that gave up", () => {
     const atShard1 = waitForMessage(members[3]);
     members[0].send("lost for shard 2");
     expect(await atShard1).toBe("lost for shard 2");
-    await vi.waitFor(() => expect(cut.mock.calls.filter(([batch]) => batch.missed > 0).length).toBeGreaterThan(0), {
-      timeout: WAIT_MS,
-    });
+    await vi.waitFor(
+      () => expect(cut.mock.calls.filter(([batch]) => batch.missed > 0).length).toBeGreaterThan(0),
+      EVENTUALLY,
+    );
     expect(members[6].readyState).toBe(WebSocket.OPEN); // deaf, until the link can tell it
 
     cut.mockRestore();
@@ -162,9 +161,7 @@ describe("a shard dropped and re-added with a queue in flight", () => {
     });
     for (let i = 0; i < 10; i++) sender.send(`old ${i}`);
     await leave(members[3]); // shard 1's only member: shard 1 leaves the room
-    await vi.waitFor(async () => expect(await roomInfo(room)).toEqual({ connections: 3, shards: 1 }), {
-      timeout: WAIT_MS,
-    });
+    await vi.waitFor(async () => expect(await roomInfo(room)).toEqual({ connections: 3, shards: 1 }), EVENTUALLY);
 
     const newcomer = await joinRoom(room, SHARDED); // shard 1 again, a new incarnation
     expect(await roomInfo(room)).toEqual({ connections: 4, shards: 2 });
@@ -172,7 +169,7 @@ describe("a shard dropped and re-added with a queue in flight", () => {
     newcomer.addEventListener("message", (event) => received.push(event.data));
     for (let i = 0; i < 5; i++) sender.send(`new ${i}`);
     release();
-    await vi.waitFor(() => expect(received.length).toBeGreaterThanOrEqual(5), { timeout: WAIT_MS });
+    await vi.waitFor(() => expect(received.length).toBeGreaterThanOrEqual(5), EVENTUALLY);
     // Whatever the old incarnation was still owed would come before or with this.
     const last = waitForMessage(newcomer);
     sender.send("last");
@@ -220,23 +217,20 @@ describe("storage", () => {
     const room = freshRoom();
     const members = await joinMany(room, 4, SHARDED);
     for (const member of members) await leave(member);
-    await vi.waitFor(
-      async () => {
-        const kept = await Promise.all(
-          [0, 1].map((index) =>
-            runInDurableObject(roomShard(room, index), (_: Room, state) => [
-              state.storage.kv.get(DIRECTORY_KEY),
-              state.storage.kv.get(SHARDS_KEY),
-            ]),
-          ),
-        );
-        // For a day, the time history keeps a message at most, so a member can still resume from their history.
-        expect(kept.flat().filter((value) => value !== undefined)).toEqual([
-          { version: expect.any(Number), shards: [], retired: [[1, expect.any(Number)]] },
-        ]);
-      },
-      { timeout: WAIT_MS },
-    );
+    await vi.waitFor(async () => {
+      const kept = await Promise.all(
+        [0, 1].map((index) =>
+          runInDurableObject(roomShard(room, index), (_: Room, state) => [
+            state.storage.kv.get(DIRECTORY_KEY),
+            state.storage.kv.get(SHARDS_KEY),
+          ]),
+        ),
+      );
+      // For a day, the time history keeps a message at most, so a member can still resume from their history.
+      expect(kept.flat().filter((value) => value !== undefined)).toEqual([
+        { version: expect.any(Number), shards: [], retired: [[1, expect.any(Number)]] },
+      ]);
+    }, EVENTUALLY);
     // Its alarm forgets them a day after they left, and then the directory keeps nothing.
     const directory = roomShard(room, 0);
     const deadline = await runInDurableObject(directory, (_: Room, state) => {

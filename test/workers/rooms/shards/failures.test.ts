@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { MISSED_MESSAGES_REASON } from "../../../../src/rooms/members";
 import { Room } from "../../../../src/rooms/room";
 import { ROOM_BUSY_REASON } from "../../../../src/rooms/shards/placement";
-import { UNLIMITED_MESSAGES, WAIT_MS, waitForClose, waitForMessage, waitForMessages } from "../../helpers";
+import { EVENTUALLY, UNLIMITED_MESSAGES, waitForClose, waitForMessage, waitForMessages } from "../../helpers";
 import { freshRoom, type JoinOptions, joinMany, joinRoom, roomInfo, roomShard, shardMembers } from "../helpers";
 
 const SHARDED: JoinOptions = { vars: { ROOM_SHARD_CONNECTIONS: "3" } };
@@ -73,9 +73,7 @@ describe("a restart that loses an object's sockets", () => {
     const sent = burst(members[0], "after the restart", 0, 50);
     for (const messages of await Promise.all(arriving)) expect(messages).toEqual(sent);
     // Relayed to with no members, the restarted object tells the directory, which drops it.
-    await vi.waitFor(async () => expect(await roomInfo(room)).toEqual({ connections: 4, shards: 2 }), {
-      timeout: WAIT_MS,
-    });
+    await vi.waitFor(async () => expect(await roomInfo(room)).toEqual({ connections: 4, shards: 2 }), EVENTUALLY);
   });
 });
 
@@ -125,9 +123,7 @@ describe("an object another cannot reach", () => {
     const atShard0 = waitForMessage(members[1]);
     members[3].send("still here");
     expect(await atShard0).toBe("still here");
-    await vi.waitFor(async () => expect(await roomInfo(room)).toEqual({ connections: 6, shards: 2 }), {
-      timeout: WAIT_MS,
-    });
+    await vi.waitFor(async () => expect(await roomInfo(room)).toEqual({ connections: 6, shards: 2 }), EVENTUALLY);
   });
 
   it("while it stays unreachable, closes its members at the first call that gets through", async () => {
