@@ -1,12 +1,14 @@
 /**
  * The rooms client as its users get it: `npm pack` of public/client/ (the package
- * edge-echo-client), installed from the tarball into a fresh project outside this repository
+ * edge-echo-client, packed from a copy: its `prepack` writes types beside the modules, and
+ * the `wrangler dev` the e2e tests share watches public/ and would reload, dropping every
+ * socket of the tests running meanwhile), installed from the tarball into a fresh project outside this repository
  * (offline: it has no dependency to fetch), imported by name under Node against `wrangler dev`,
  * and checked by this repository's TypeScript in strict mode: a file using its events, options
  * and wire types compiles, one with a misspelt event name does not.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -20,10 +22,15 @@ const NPM_TIMEOUT_MS = 60_000;
 const APP_TIMEOUT_MS = 20_000;
 
 const run = promisify(execFile);
-/** The npm settings of the `npm test` around this run are not the fresh project's. */
-const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("npm_")));
+/** The npm settings of the `npm test` around this run are not the fresh project's; `prepack` finds tsc here. */
+const env = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("npm_"))),
+  PATH: `${resolve(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
+};
 
 let workDir: string;
+/** The copy of public/client/ that is packed. */
+let source: string;
 let app: string;
 let packed: { filename: string; version: string; files: { path: string }[] };
 
@@ -55,14 +62,12 @@ function write(name: string, text: string) {
 beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), "edge-echo-client-package-"));
   const packDir = join(workDir, "pack");
+  source = join(workDir, "source");
   app = join(workDir, "app");
   mkdirSync(packDir);
   mkdirSync(app);
-  const { stdout } = await sh(
-    "npm",
-    ["pack", "--workspace", "public/client", "--pack-destination", packDir, "--json"],
-    ROOT,
-  );
+  cpSync(PACKAGE_DIR, source, { recursive: true });
+  const { stdout } = await sh("npm", ["pack", "--pack-destination", packDir, "--json"], source);
   [packed] = JSON.parse(stdout);
   write("package.json", JSON.stringify({ name: "an-app", private: true, type: "module" }));
   await sh("npm", ["install", join(packDir, packed.filename), "--offline", "--no-audit", "--no-fund"], app);
@@ -85,8 +90,8 @@ describe("the package edge-echo-client", () => {
     expect(packed.files.map((file) => file.path).sort()).toEqual(expected.sort());
   });
 
-  it("leaves no generated types behind in public/, where Static Assets would serve them", () => {
-    expect(readdirSync(PACKAGE_DIR)).not.toContain("types");
+  it("leaves no generated types behind in the package's folder, which in public/ Static Assets would serve", () => {
+    expect(readdirSync(source)).not.toContain("types");
   });
 
   it("installs from its tarball alone: it has no dependency of its own", () => {
