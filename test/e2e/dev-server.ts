@@ -80,6 +80,14 @@ export async function startDevServer(
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  // A server that dies mid-run fails every test after it with a refused connection: say why once, here.
+  let ending = true; // until it is ready, a failure to start throws with its output below
+  child.on("exit", (code, signal) => {
+    if (!ending)
+      console.error(
+        `wrangler dev on port ${port} exited (${code ?? signal}) unasked; it printed last:\n${output.slice(-4_000)}`,
+      );
+  });
 
   const httpUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -97,8 +105,10 @@ export async function startDevServer(
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+  ending = false;
   const end = async (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
+    ending = true;
     const exited = once(child, "exit");
     kill(child, signal);
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
