@@ -9,7 +9,7 @@ import { modeFor, urlFor, urlValue } from "./url.js";
 
 /**
  * The member count is fetched on joining, on the refresh button, when the tab comes back,
- * and after room traffic at most this often. Never on a timer alone: each count wakes the
+ * and after room traffic (messages, joins and leaves) at most this often. Never on a timer alone: each count wakes the
  * room's Durable Object, and an idle room must be left to hibernate.
  */
 const MEMBERS_REFRESH_MS = 5000;
@@ -89,6 +89,7 @@ export function setupRoom() {
     },
     received: membersAfterTraffic,
     sent: membersAfterTraffic,
+    presence: membersAfterTraffic,
     closed: stopMembers,
     changed() {
       ui.leave.disabled = modeFor(urlValue()).kind !== "room";

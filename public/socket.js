@@ -47,6 +47,7 @@ const STOP_REASONS = {
  * @property {(conn: Connection) => void} [opened]
  * @property {(conn: Connection, data: Payload) => void} [received]
  * @property {(conn: Connection, data: Payload) => void} [sent]
+ * @property {(conn: Connection) => void} [presence] a room client heard a user join or leave
  * @property {(conn: Connection) => void} [closed]
  * @property {() => void} [changed] time to enable or disable controls
  */
@@ -154,6 +155,11 @@ function open(url) {
     const data = toPayload(event.data);
     for (const h of hooks) h.received?.(conn, data);
   });
+  // A room client's joins and leaves change the room's count too (a plain WebSocket has neither event).
+  for (const type of ["join", "leave"])
+    ws.addEventListener(type, () => {
+      if (conn === current) for (const h of hooks) h.presence?.(conn);
+    });
   // A room client hands the room's `pong` (its answer to `ping`) apart from the room's messages.
   ws.addEventListener("pong", () => {
     if (conn !== current) return;

@@ -39,10 +39,13 @@ describe("the page's Room card", () => {
     expect(await listed(ben, ["ann", "ben"])).toHaveLength(2);
     expect(await listed(ann, ["ann", "ben"])).toHaveLength(2);
     expect(await ann.textContent("#presence-count")).toBe("2");
+    // The member count follows joins and leaves too, not only messages.
+    await ann.waitForFunction(() => document.querySelector("#members")?.textContent === "2", null, { timeout: 15_000 });
 
     await ben.click("#leave");
     expect(await listed(ann, ["ann"])).toEqual(["ann"]);
     expect(await ann.textContent("#presence-count")).toBe("1");
+    await ann.waitForFunction(() => document.querySelector("#members")?.textContent === "1", null, { timeout: 15_000 });
     expect(await listed(ben, [])).toEqual([]);
   });
 });
